@@ -1,0 +1,48 @@
+"""Application factory: config, extensions, blueprints, error handlers, CLI. Nothing connects at import."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None, *, instance_path: str | Path | None = None) -> Flask:
+    from app.config import load_config
+
+    instance = Path(instance_path) if instance_path else ROOT / "instance"
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(instance))
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False
+
+    from app.core import i18n, logging as applog, templating
+    from app.core import database
+    from app.extensions import db, limiter, migrate
+
+    applog.init_app(app)
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    limiter.init_app(app)
+    i18n.init_app(app)
+    templating.init_app(app)
+
+    from app import models  # noqa: F401  (register every table on the metadata)
+    from app.web import register_blueprints
+    from app.web.errors import init_app as init_errors
+
+    register_blueprints(app)
+    init_errors(app)
+
+    from app.cli import init_app as init_cli
+
+    init_cli(app)
+    return app

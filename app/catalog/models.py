@@ -1,0 +1,82 @@
+"""Categories, products, SKUs (prices in fen) and stock per store."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import now_utc
+from app.core.db import UTCDateTime
+from app.extensions import db
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    sort: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    __table_args__ = (sa.UniqueConstraint("merchant_id", "name"),)
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Path under static/, e.g. "img/products/latte.png".
+    image: Mapped[str] = mapped_column(sa.String(255))
+    featured: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    category: Mapped[Category | None] = relationship()
+    skus: Mapped[list["Sku"]] = relationship(back_populates="product", order_by="Sku.id")
+
+    @property
+    def min_price_fen(self) -> int:
+        return min((s.price_fen for s in self.skus), default=0)
+
+    @property
+    def min_member_price_fen(self) -> int | None:
+        prices = [s.member_price_fen for s in self.skus if s.member_price_fen is not None]
+        return min(prices) if prices else None
+
+
+class Sku(db.Model):
+    __tablename__ = "skus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    price_fen: Mapped[int]
+    member_price_fen: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
+
+    product: Mapped[Product] = relationship(back_populates="skus")
+
+    __table_args__ = (
+        sa.CheckConstraint("price_fen >= 0", name="price_nonneg"),
+        sa.CheckConstraint(
+            "member_price_fen IS NULL OR (member_price_fen >= 0 AND member_price_fen <= price_fen)",
+            name="member_price_range",
+        ),
+    )
+
+
+class StoreStock(db.Model):
+    """Units of a SKU on hand at a store. Changed only by conditional updates (see issue 4's orders)."""
+
+    __tablename__ = "store_stock"
+
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"), primary_key=True)
+    sku_id: Mapped[int] = mapped_column(sa.ForeignKey("skus.id"), primary_key=True, index=True)
+    quantity: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.CheckConstraint("quantity >= 0", name="quantity_nonneg"),)

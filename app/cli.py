@@ -1,0 +1,55 @@
+"""Flask CLI commands: `flask --app wsgi demo`, `flask --app wsgi check`."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask, current_app
+
+from app.extensions import db
+
+
+def _fail(message: str) -> None:
+    click.echo(f"o2o-store: {message}", err=True)
+    raise SystemExit(1)
+
+
+def check_database() -> None:
+    from app.core.database import ping
+
+    try:
+        ping()
+    except Exception as exc:
+        url = db.engine.url.render_as_string(hide_password=True)
+        _fail(f"cannot reach the database at {url} ({type(exc).__name__}): check DATABASE_URL and that the server is running.")
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("check")
+    def check():
+        """Check the configuration and that the database answers."""
+        check_database()
+        click.echo(f"ok: database {db.engine.url.render_as_string(hide_password=True)}")
+
+    @app.cli.command("demo")
+    @click.option("--json", "as_json", is_flag=True, help="End with one JSON object (ids, keys, staff).")
+    def demo(as_json: bool):
+        """Load the demo merchant, stores, staff, products and vouchers (idempotent)."""
+        from app import demo as demo_data
+
+        check_database()
+        out = demo_data.load(current_app.config["SECRET_KEY"])
+        db.session.commit()
+        base = current_app.config["APP_BASE_URL"]
+        if as_json:
+            click.echo(json.dumps({k: out[k] for k in ("merchant", "stores", "staff", "vouchers")}, ensure_ascii=False))
+            return
+        click.echo(("已创建" if out["created"] else "已存在") + f"演示商户：{out['merchant']['name']}")
+        click.echo(f"  商城   {base}/")
+        click.echo(f"  收银台 {base}/counter/   (收银员 cashier1 / {demo_data.PASSWORD}，人民广场店)")
+        click.echo(f"  员工   " + ", ".join(f"{s['username']} ({s['role']})" for s in out["staff"]) + f"，密码均为 {demo_data.PASSWORD}")
+        click.echo(f"  商户 API 密钥  {out['merchant']['api_key']}")
+        for s in out["stores"]:
+            click.echo(f"  收银台密钥 {s['name']}  {s['counter_key']}")
+        for v in out["vouchers"]:
+            click.echo(f"  演示券 {v['title']}  {v['code']}  {v['holder_url']}")

@@ -1,0 +1,107 @@
+"""Settings from the environment. No I/O except keeping a generated secret key in the instance folder."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+from app.core.errors import ConfigError
+
+# name: (default, meaning) — the README's configuration table is generated from this list.
+SETTINGS: dict[str, tuple[str, str]] = {
+    "APP_ENV": ("development", "`production` refuses to start without SECRET_KEY and turns off demo sign-in"),
+    "DATABASE_URL": ("sqlite:///instance/o2o.sqlite3", "SQLAlchemy URL; `postgresql://...` in production"),
+    "SECRET_KEY": ("generated into instance/secret_key", "signs sessions and voucher tokens; keep it stable"),
+    "REDIS_URL": ("(empty)", "Redis for rate limits (and jobs); memory is used when empty"),
+    "APP_BASE_URL": ("http://127.0.0.1:5000", "public base URL put into QR codes and WeChat links"),
+    "QR_MAX_AGE_SECONDS": ("120", "a rotating voucher QR older than this is refused (`qr_expired`)"),
+    "QR_ROTATE_SECONDS": ("60", "how often the consumer's voucher QR refreshes"),
+    "GUESS_LIMITS": ("10/minute;60/hour", "failed code lookups allowed per counter device"),
+    "GUESS_LIMITS_STORE": ("30/minute;300/hour", "failed code lookups allowed per store"),
+    "GUESS_LIMITS_IP": ("20/minute;120/hour", "failed code lookups allowed per client IP"),
+    "WECHAT_APPID": ("(empty)", "official account appid; empty means simulated WeChat sign-in"),
+    "WECHAT_SECRET": ("(empty)", "official account secret"),
+    "WECHAT_TOKEN": ("(empty)", "server message token (messages and events)"),
+    "WECHAT_AES_KEY": ("(empty)", "message encoding AES key"),
+    "WECHAT_PAY_MCHID": ("(empty)", "WeChat Pay merchant id; empty means sandbox payments"),
+    "LOG_LEVEL": ("INFO", "log level of the JSON request log"),
+}
+
+
+def _instance_secret(instance_path: Path) -> str:
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def normalise_db_url(url: str, instance_path: Path) -> str:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rel = url[len("sqlite:///"):]
+        if rel and rel != ":memory:":
+            path = Path(rel)
+            if path.parts and path.parts[0] == "instance":
+                path = instance_path.joinpath(*path.parts[1:])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = "sqlite:///" + str(path.resolve())
+    return url
+
+
+def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict:
+    env = os.environ if environ is None else environ
+    app_env = env.get("APP_ENV", "development")
+    if app_env not in ("development", "production", "testing"):
+        raise ConfigError(f"APP_ENV must be development, production or testing, not {app_env!r}.")
+    secret = env.get("SECRET_KEY", "")
+    if not secret:
+        if app_env == "production":
+            raise ConfigError("SECRET_KEY is not set: a production start needs a fixed secret key (see README, Configuration).")
+        secret = _instance_secret(instance_path)
+    db_url = normalise_db_url(env.get("DATABASE_URL") or "sqlite:///instance/o2o.sqlite3", instance_path)
+
+    def _int(name: str, default: int) -> int:
+        raw = env.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+
+    redis_url = env.get("REDIS_URL", "")
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if db_url.startswith("postgresql") else {},
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_ENABLED": True,
+        "APP_BASE_URL": env.get("APP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "QR_MAX_AGE_SECONDS": _int("QR_MAX_AGE_SECONDS", 120),
+        "QR_ROTATE_SECONDS": _int("QR_ROTATE_SECONDS", 60),
+        "GUESS_LIMITS": env.get("GUESS_LIMITS", "10/minute;60/hour"),
+        "GUESS_LIMITS_STORE": env.get("GUESS_LIMITS_STORE", "30/minute;300/hour"),
+        "GUESS_LIMITS_IP": env.get("GUESS_LIMITS_IP", "20/minute;120/hour"),
+        "WECHAT_APPID": env.get("WECHAT_APPID", ""),
+        "WECHAT_SECRET": env.get("WECHAT_SECRET", ""),
+        "WECHAT_TOKEN": env.get("WECHAT_TOKEN", ""),
+        "WECHAT_AES_KEY": env.get("WECHAT_AES_KEY", ""),
+        "WECHAT_PAY_MCHID": env.get("WECHAT_PAY_MCHID", ""),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "DEMO_SIGNIN": app_env != "production",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": app_env == "production",
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,  # a cashier's shift
+        "JSON_AS_ASCII": False,
+    }

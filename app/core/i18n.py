@@ -1,0 +1,109 @@
+"""UI language: Simplified Chinese by default, English on request (?lang=en, remembered in a cookie).
+
+Templates write Chinese and wrap it: `{{ _("门店") }}`. English lives in one dictionary keyed by the
+Chinese text, so a missing translation falls back to Chinese rather than to nothing.
+"""
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+LANGS = ("zh", "en")
+
+EN: dict[str, str] = {
+    "门店": "Stores",
+    "商品": "Products",
+    "推荐商品": "Featured",
+    "全部商品": "All products",
+    "会员价": "Member price",
+    "营业时间": "Opening hours",
+    "电话": "Phone",
+    "地址": "Address",
+    "首页": "Home",
+    "我的": "Me",
+    "收银台": "Counter",
+    "商户后台": "Console",
+    "登录": "Sign in",
+    "退出": "Sign out",
+    "用户名": "Username",
+    "密码": "Password",
+    "出错了": "Something went wrong",
+    "返回首页": "Back to home",
+    "扫码核销": "Scan to redeem",
+    "输入券码": "Type the code",
+    "查询": "Check",
+    "确认核销": "Confirm redemption",
+    "核销成功": "Redeemed",
+    "撤销核销": "Undo redemption",
+    "撤销原因": "Reason for undo",
+    "今日核销": "Today's redemptions",
+    "可核销": "Can be redeemed",
+    "不可核销": "Cannot be redeemed",
+    "交付": "Hand over",
+    "剩余次数": "Uses left",
+    "有效期至": "Valid until",
+    "持有人": "Holder",
+    "不记名": "Bearer",
+    "继续": "Next",
+    "打开摄像头": "Start camera",
+    "关闭摄像头": "Stop camera",
+    "校验位错误，请检查输入": "Check character is wrong: check the code",
+    "合计": "Total",
+    "笔": "redemptions",
+    "次": "uses",
+    "已撤销": "Undone",
+    "时间": "Time",
+    "券": "Voucher",
+    "店员": "Staff",
+    "向店员出示此码": "Show this code to the cashier",
+    "二维码每分钟自动刷新，截图无效": "The QR refreshes every minute; screenshots stop working",
+    "券码": "Code",
+    "状态": "Status",
+    "可使用": "Valid",
+    "已使用": "Used",
+    "部分使用": "Partly used",
+    "已过期": "Expired",
+    "已作废": "Void",
+    "已撤回": "Revoked",
+    "距离": "Distance",
+    "暂无商品": "No products yet",
+    "演示数据": "Demo data",
+    "库存": "In stock",
+}
+
+
+def pick_lang() -> str:
+    asked = request.args.get("lang")
+    if asked in LANGS:
+        return asked
+    cookie = request.cookies.get("lang")
+    if cookie in LANGS:
+        return cookie
+    return "zh"
+
+
+def current_lang() -> str:
+    try:
+        return g.lang
+    except AttributeError:
+        return "zh"
+
+
+def gettext(text: str) -> str:
+    if current_lang() == "en":
+        return EN.get(text, text)
+    return text
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _set_lang():
+        g.lang = pick_lang()
+
+    @app.after_request
+    def _remember_lang(response):
+        asked = request.args.get("lang")
+        if asked in LANGS:
+            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="Lax")
+        return response
+
+    app.jinja_env.globals.update(_=gettext, current_lang=current_lang)

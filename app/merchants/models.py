@@ -1,0 +1,119 @@
+"""Merchants, their stores, their staff and their API keys."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import now_utc
+from app.core.db import UTCDateTime, enum_column
+from app.extensions import db
+
+
+class Merchant(db.Model):
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    # Counter rules, per merchant.
+    undo_window_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    rotate_qr: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    stores: Mapped[list["Store"]] = relationship(back_populates="merchant", order_by="Store.id")
+
+    __table_args__ = (sa.CheckConstraint("undo_window_minutes >= 0", name="undo_window_nonneg"),)
+
+
+class Store(db.Model):
+    __tablename__ = "stores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    city: Mapped[str] = mapped_column(sa.String(60))
+    address: Mapped[str] = mapped_column(sa.String(255))
+    latitude: Mapped[float] = mapped_column(sa.Float)
+    longitude: Mapped[float] = mapped_column(sa.Float)
+    opens_at: Mapped[time] = mapped_column(sa.Time)
+    closes_at: Mapped[time] = mapped_column(sa.Time)
+    phone: Mapped[str] = mapped_column(sa.String(32))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    merchant: Mapped[Merchant] = relationship(back_populates="stores")
+
+    __table_args__ = (
+        sa.CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        sa.CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+    )
+
+    @property
+    def hours_text(self) -> str:
+        return f"{self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+
+class Role(str, enum.Enum):
+    OWNER = "owner"
+    OPERATOR = "operator"
+    STORE_MANAGER = "store_manager"
+    CASHIER = "cashier"
+
+    @property
+    def needs_store(self) -> bool:
+        return self in (Role.STORE_MANAGER, Role.CASHIER)
+
+
+ROLE_LABELS = {Role.OWNER: "店主", Role.OPERATOR: "运营", Role.STORE_MANAGER: "店长", Role.CASHIER: "收银员"}
+
+
+class Staff(db.Model):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
+    store_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stores.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    username: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "staff_role"))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    store: Mapped[Store | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role NOT IN ('store_manager', 'cashier') OR store_id IS NOT NULL", name="store_roles_have_store"
+        ),
+    )
+
+
+class KeyKind(str, enum.Enum):
+    MERCHANT = "merchant"
+    COUNTER = "counter"
+
+
+class ApiKey(db.Model):
+    """A bearer key. Only its SHA-256 is kept; the key itself is shown once, when created."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
+    store_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stores.id"))
+    kind: Mapped[KeyKind] = mapped_column(enum_column(KeyKind, "api_key_kind"))
+    name: Mapped[str] = mapped_column(sa.String(80))
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    store: Mapped[Store | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("kind <> 'counter' OR store_id IS NOT NULL", name="counter_keys_have_store"),
+    )

@@ -1,0 +1,116 @@
+"""Staff sign-in and API keys. Services flush; the request (or CLI command) commits."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.core.clock import now_utc
+from app.core.errors import BadRequest, NotFound, Unauthorized
+from app.extensions import db
+from app.merchants.models import ApiKey, KeyKind, Merchant, Role, Staff, Store
+
+KEY_PREFIX = {KeyKind.MERCHANT: "mk", KeyKind.COUNTER: "ck"}
+# A dummy hash so that an unknown username costs as much time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+def hash_password(password: str, method: str = "scrypt") -> str:
+    return generate_password_hash(password, method=method)
+
+
+def add_staff(merchant: Merchant, *, name: str, username: str, password: str, role: Role,
+              store: Store | None = None) -> Staff:
+    if role.needs_store and store is None:
+        raise BadRequest(field="store_id", zh="店长和收银员必须绑定门店。", en="Store managers and cashiers need a store.")
+    if store is not None and store.merchant_id != merchant.id:
+        raise NotFound()
+    staff = Staff(merchant_id=merchant.id, store_id=store.id if store else None, name=name,
+                  username=username.strip().lower(), role=role,
+                  password_hash=hash_password(password, current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")))
+    db.session.add(staff)
+    db.session.flush()
+    return staff
+
+
+def authenticate_staff(username: str, password: str) -> Staff:
+    staff = db.session.execute(
+        sa.select(Staff).where(Staff.username == username.strip().lower(), Staff.active.is_(True))
+    ).scalar_one_or_none()
+    if staff is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise Unauthorized(zh="用户名或密码错误。", en="Wrong username or password.")
+    if not check_password_hash(staff.password_hash, password):
+        raise Unauthorized(zh="用户名或密码错误。", en="Wrong username or password.")
+    return staff
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(merchant: Merchant, *, kind: KeyKind, name: str, store: Store | None = None,
+                   derive_from: bytes | None = None) -> tuple[ApiKey, str]:
+    """Returns the row and the key in clear text: the only time it exists outside the caller's hands.
+
+    `derive_from` (demo data only) makes the key a function of that secret material, so the demo loader
+    can print the same keys again without storing them and without making new ones."""
+    if kind is KeyKind.COUNTER and store is None:
+        raise BadRequest(field="store_id", zh="收银台密钥必须绑定门店。", en="A counter key needs a store.")
+    if store is not None and store.merchant_id != merchant.id:
+        raise NotFound()
+    if derive_from is None:
+        prefix = f"{KEY_PREFIX[kind]}{secrets.token_hex(5)}"
+        key = f"o2o_{prefix}_{secrets.token_urlsafe(32)}"
+    else:
+        material = hmac.new(derive_from, f"{merchant.id}:{kind.value}:{store.id if store else 0}".encode(),
+                            hashlib.sha256).hexdigest()
+        prefix = f"{KEY_PREFIX[kind]}{material[:10]}"
+        key = f"o2o_{prefix}_{material[10:]}"
+        existing = db.session.execute(sa.select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
+        if existing is not None:
+            return existing, key
+    row = ApiKey(merchant_id=merchant.id, store_id=store.id if store else None, kind=kind, name=name,
+                 prefix=prefix, key_hash=_digest(key))
+    db.session.add(row)
+    db.session.flush()
+    return row, key
+
+
+def revoke_api_key(merchant: Merchant, key_id: int) -> ApiKey:
+    row = db.session.execute(
+        sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.merchant_id == merchant.id)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound()
+    if row.revoked_at is None:
+        row.revoked_at = now_utc()
+    db.session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class KeyPrincipal:
+    key_id: int
+    merchant_id: int
+    store_id: int | None
+    kind: KeyKind
+
+
+def authenticate_key(key: str) -> KeyPrincipal:
+    """Looks the key up by its prefix and compares digests in constant time."""
+    parts = key.split("_")
+    if len(parts) < 3 or parts[0] != "o2o":
+        raise Unauthorized()
+    row = db.session.execute(
+        sa.select(ApiKey.id, ApiKey.merchant_id, ApiKey.store_id, ApiKey.kind, ApiKey.key_hash, ApiKey.revoked_at)
+        .where(ApiKey.prefix == parts[1])
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _digest(key)):
+        raise Unauthorized()
+    return KeyPrincipal(row.id, row.merchant_id, row.store_id, row.kind)

@@ -1,0 +1,61 @@
+"""One error module: JSON envelope for API and XHR requests, a friendly page for browsers."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from app.core import logging as applog
+from app.core.errors import DomainError, TooManyTries
+from app.core.i18n import current_lang
+from app.extensions import db
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "too_large", 429: "too_many_tries"}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def render_error(err: DomainError):
+    lang = "en" if request.path.startswith("/api/") and current_lang() != "zh" else current_lang()
+    body = err.to_dict(lang)
+    if wants_json():
+        response = jsonify({"error": body})
+    else:
+        response = render_template("errors.html", error=body, status=err.status)
+    return response, err.status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(err: DomainError):
+        db.session.rollback()
+        return render_error(err)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _limited(err: RateLimitExceeded):
+        db.session.rollback()
+        return render_error(TooManyTries(limit=str(err.limit.limit) if getattr(err, "limit", None) else None))
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        db.session.rollback()
+        code = HTTP_CODES.get(err.code or 500, "error")
+        generic = DomainError(zh=err.description or "请求有误。", en=err.description or "Request error.")
+        generic.code, generic.status = code, err.code or 500
+        if code == "not_found":
+            generic.zh, generic.en = "页面或资源不存在。", "Not found."
+        return render_error(generic)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        db.session.rollback()
+        applog.log.exception("unhandled error", extra={"fields": {"path": request.path}})
+        generic = DomainError(zh="服务器开小差了，请稍后再试。", en="Server error; please try again.")
+        generic.code, generic.status = "server_error", 500
+        return render_error(generic)

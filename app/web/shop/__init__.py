@@ -1,0 +1,6 @@
+"""Consumer H5 pages."""
+from flask import Blueprint
+
+bp = Blueprint("shop", __name__)
+
+from app.web.shop import home, vouchers  # noqa: E402,F401

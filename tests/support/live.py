@@ -1,0 +1,86 @@
+"""Real servers for tests and benchmarks: gunicorn with several sync workers on a free loopback port,
+against a database URL the caller made (see tests.support.databases.fresh_database)."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_env(db_url: str, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_DATABASE_URL",))}
+    env.update({
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": extra.pop("SECRET_KEY", "live-test-secret"),
+        "APP_ENV": extra.pop("APP_ENV", "development"),
+        "LOG_LEVEL": extra.pop("LOG_LEVEL", "WARNING"),
+        "REDIS_URL": extra.pop("REDIS_URL", ""),
+    })
+    env.update(extra)
+    return env
+
+
+def flask(env: dict, *args: str) -> str:
+    """Runs `flask --app wsgi ...` in a subprocess; returns stdout."""
+    out = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
+    return out.stdout
+
+
+def prepare(env: dict) -> dict:
+    """Upgrades the database to the latest migration and loads the demo; returns the demo's JSON."""
+    flask(env, "db", "upgrade")
+    return json.loads(flask(env, "demo", "--json").strip().splitlines()[-1])
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict, *, workers: int = 4, threads: int = 1, timeout: float = 30.0):
+    """Yields the base URL of gunicorn serving wsgi:app."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(env, APP_BASE_URL=env.get("APP_BASE_URL") or base)
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "wsgi:app", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+         "--threads", str(threads), "--worker-class", "sync" if threads == 1 else "gthread",
+         "--log-level", "warning", "--backlog", "512"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {proc.stderr.read()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer /healthz in time")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
