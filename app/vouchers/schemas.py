@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from app.core.schemas import Input
+
+
+class IssueVoucher(Input):
+    title: str = Field(min_length=1, max_length=120)
+    handover: str | None = Field(default=None, max_length=255)
+    uses: int = Field(default=1, ge=1, le=1000)
+    min_interval_seconds: int | None = Field(default=None, ge=1, le=366 * 86400)
+    valid_from: str | None = None
+    valid_until: str | None = None
+    valid_days: int | None = Field(default=None, ge=1, le=3660)
+    store_ids: list[int] | None = None
+    value_fen: int | None = Field(default=None, ge=0, le=10**10)
+    note: str | None = Field(default=None, max_length=255)
+    reference: str | None = Field(default=None, max_length=64)
+
+
+class Present(Input):
+    code: str = Field(min_length=1, max_length=2048)
+    uses: int = Field(default=1, ge=1, le=1000)
+
+
+class Redeem(Present):
+    idempotency_key: str | None = Field(default=None, max_length=64)
+
+
+class Undo(Input):
+    reason: str = Field(min_length=1, max_length=255)
+
+
+class Revoke(Input):
+    reason: str = Field(min_length=1, max_length=255)

@@ -1,0 +1,490 @@
+"""Issue, verify, redeem, undo, revoke and void vouchers.
+
+Every state change that can race is decided by the database: redeem is one conditional UPDATE whose row
+count says whether it won; its idempotency key is claimed by a unique index before that. Services flush;
+the request (or job) commits once.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.core.clock import end_of_day, iso, now_utc, shanghai_today, to_shanghai
+from app.core.errors import BadRequest, NotFound
+from app.extensions import db
+from app.merchants.models import ApiKey, Merchant, Staff, Store
+from app.vouchers import codes
+from app.vouchers.errors import (
+    AlreadyRedeemed, Expired, Forged, IdempotencyKeyReused, NotEnoughUses, NotLatestUse, NotYetValid,
+    Revoked, TooSoon, UndoWindowPassed, Void, VoucherNotFound, WrongStore,
+)
+from app.vouchers.models import (
+    USABLE, TRANSITIONS, EventKind, Redemption, Voucher, VoucherEvent, VoucherSource, VoucherStatus,
+    VoucherStore,
+)
+from app.vouchers.tokens import read_qr_token
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts at a counter: a store, and a staff member or an API key, on a device."""
+
+    merchant_id: int
+    store_id: int
+    staff_id: int | None = None
+    api_key_id: int | None = None
+    device_id: str = ""
+
+
+def _local(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    t = to_shanghai(value)
+    return f"{t.month}月{t.day}日 {t:%H:%M}"
+
+
+# ---------------------------------------------------------------- issue
+
+def issue(
+    merchant: Merchant,
+    *,
+    title: str,
+    source: VoucherSource,
+    handover: str = "",
+    value_fen: int | None = None,
+    note: str = "",
+    uses: int = 1,
+    min_interval_seconds: int | None = None,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    valid_days: int | None = None,
+    store_ids: list[int] | None = None,
+    member_id: int | None = None,
+    source_ref: str | None = None,
+    static_qr: bool = False,
+    staff_id: int | None = None,
+    api_key_id: int | None = None,
+) -> Voucher:
+    """Validity is [valid_from, valid_until); `valid_days` N means until the end of the N-th day
+    (Asia/Shanghai) counting the day of issue."""
+    now = now_utc()
+    if uses < 1:
+        raise BadRequest(field="uses")
+    if value_fen is not None and value_fen < 0:
+        raise BadRequest(field="value_fen")
+    valid_from = valid_from or now
+    if valid_days is not None:
+        if valid_days < 1:
+            raise BadRequest(field="valid_days")
+        valid_until = end_of_day(shanghai_today(valid_from) + timedelta(days=valid_days - 1))
+    if valid_until is not None and valid_until <= valid_from:
+        raise BadRequest(field="valid_until", zh="有效期结束时间必须晚于开始时间。",
+                         en="valid_until must be after valid_from.")
+    if store_ids:
+        found = set(db.session.execute(
+            sa.select(Store.id).where(Store.merchant_id == merchant.id, Store.id.in_(store_ids))
+        ).scalars())
+        missing = sorted(set(store_ids) - found)
+        if missing:
+            raise BadRequest(field="store_ids", zh=f"门店不存在：{missing}。", en=f"Unknown stores: {missing}.")
+    voucher = Voucher(
+        merchant_id=merchant.id, code=_unused_code(), title=title, handover=handover or title,
+        value_fen=value_fen, note=note, source=source, source_ref=source_ref, member_id=member_id,
+        status=VoucherStatus.ISSUED, uses_total=uses, uses_left=uses,
+        min_interval_seconds=min_interval_seconds, valid_from=valid_from, valid_until=valid_until,
+        all_stores=not store_ids, static_qr=static_qr, created_at=now, updated_at=now,
+    )
+    voucher.store_links = [VoucherStore(store_id=s) for s in sorted(set(store_ids or []))]
+    db.session.add(voucher)
+    db.session.flush()
+    _event(voucher, EventKind.ISSUED, None, VoucherStatus.ISSUED, staff_id=staff_id, api_key_id=api_key_id,
+           uses_delta=uses)
+    return voucher
+
+
+def _unused_code() -> str:
+    # 31**11 codes: a clash is ~4e-11 per issue even with a million live vouchers, but look anyway.
+    while True:
+        code = codes.generate()
+        if db.session.execute(sa.select(Voucher.id).where(Voucher.code == code)).first() is None:
+            return code
+
+
+def _event(voucher: Voucher, kind: EventKind, before, after, *, actor: Actor | None = None,
+           staff_id: int | None = None, api_key_id: int | None = None, redemption_id: int | None = None,
+           uses_delta: int = 0, reason: str = "") -> None:
+    db.session.add(VoucherEvent(
+        voucher_id=voucher.id, merchant_id=voucher.merchant_id, kind=kind,
+        status_before=getattr(before, "value", before), status_after=getattr(after, "value", after),
+        uses_delta=uses_delta, redemption_id=redemption_id,
+        store_id=actor.store_id if actor else None,
+        staff_id=actor.staff_id if actor else staff_id,
+        api_key_id=actor.api_key_id if actor else api_key_id,
+        device_id=actor.device_id if actor else "", reason=reason, created_at=now_utc(),
+    ))
+
+
+# ---------------------------------------------------------------- look up
+
+def parse_presented(text: str, *, secret: str, max_age: int) -> tuple[str, int | str]:
+    """What the cashier scanned or typed -> ("id", voucher_id) from a signed QR, or ("code", code).
+
+    Raises `Forged` before any database access when the signature or the check character is wrong.
+    Accepts the QR's URL, the bare token, `wx.scanQRCode` results ("QR_CODE,<content>") and typed codes
+    with or without dashes, in either case.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise BadRequest(field="code", zh="请输入券码。", en="Enter a code.")
+    if len(text) > 2048:
+        raise Forged()
+    head, sep, rest = text.partition(",")
+    if sep and head.replace("_", "").isalnum() and head.isupper():
+        text = rest.strip()  # wx.scanQRCode: "QR_CODE,<content>" / "CODE_128,<content>"
+    if codes.looks_like_code(text):
+        code = codes.normalise(text).translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+        if not codes.is_valid(code):
+            raise Forged(zh="券码有误（校验位不符），请核对后重新输入。",
+                         en="This code has a typo (check character mismatch).")
+        return "code", code
+    token = text.rsplit("/v/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    return "id", read_qr_token(secret, token, max_age=max_age).voucher_id
+
+
+def find(merchant_id: int, kind: str, value: int | str) -> Voucher:
+    column = Voucher.id if kind == "id" else Voucher.code
+    voucher = db.session.execute(sa.select(Voucher).where(column == value)).scalar_one_or_none()
+    # Another merchant's voucher does not exist for this counter.
+    if voucher is None or voucher.merchant_id != merchant_id:
+        raise VoucherNotFound()
+    return voucher
+
+
+def last_redemption(voucher_id: int) -> Redemption | None:
+    return db.session.execute(
+        sa.select(Redemption).where(Redemption.voucher_id == voucher_id, Redemption.undone_at.is_(None))
+        .order_by(Redemption.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def _redeemed_details(voucher: Voucher) -> dict:
+    last = last_redemption(voucher.id)
+    if last is None:
+        return {"redeemed_at": None, "redeemed_at_local": "", "store_name": "", "staff_name": ""}
+    store = db.session.get(Store, last.store_id)
+    if last.staff_id:
+        staff_name = db.session.get(Staff, last.staff_id).name
+    elif last.api_key_id:
+        staff_name = f"接口 {db.session.get(ApiKey, last.api_key_id).name}"
+    else:
+        staff_name = ""
+    return {"redeemed_at": iso(last.redeemed_at), "redeemed_at_local": _local(last.redeemed_at),
+            "store_id": last.store_id, "store_name": store.name if store else "", "staff_name": staff_name}
+
+
+def refusal(voucher: Voucher, store_id: int, uses: int, now: datetime):
+    """The reason `voucher` cannot take `uses` uses at `store_id` now, or None when it can."""
+    summary = {"voucher": voucher_json(voucher, now)}
+    if voucher.status is VoucherStatus.REVOKED:
+        return Revoked(reason=voucher.revoke_reason or "", **summary)
+    if voucher.status is VoucherStatus.VOID:
+        return Void(**summary)
+    if voucher.uses_left == 0 or voucher.status is VoucherStatus.REDEEMED:
+        return AlreadyRedeemed(**_redeemed_details(voucher), **summary)
+    if voucher.status is VoucherStatus.EXPIRED or (voucher.valid_until is not None and now >= voucher.valid_until):
+        until = voucher.valid_until - timedelta(seconds=1) if voucher.valid_until else None
+        return Expired(valid_until=iso(voucher.valid_until), valid_until_local=_local(until), **summary)
+    if now < voucher.valid_from:
+        return NotYetValid(valid_from=iso(voucher.valid_from), valid_from_local=_local(voucher.valid_from), **summary)
+    if not voucher.all_stores and store_id not in voucher.store_ids:
+        names = db.session.execute(
+            sa.select(Store.name).where(Store.id.in_(voucher.store_ids)).order_by(Store.id)).scalars()
+        return WrongStore(stores="、".join(names), store_ids=voucher.store_ids, **summary)
+    if uses > voucher.uses_left:
+        return NotEnoughUses(uses_left=voucher.uses_left, uses=uses, **summary)
+    if voucher.next_use_at is not None and now < voucher.next_use_at:
+        return TooSoon(next_use_at=iso(voucher.next_use_at), next_use_local=_local(voucher.next_use_at), **summary)
+    return None
+
+
+def verify(voucher: Voucher, actor: Actor, *, uses: int = 1) -> Voucher:
+    """Raises the refusal when the voucher cannot be redeemed here now; changes nothing."""
+    reason = refusal(voucher, actor.store_id, uses, now_utc())
+    if reason is not None:
+        raise reason
+    return voucher
+
+
+# ---------------------------------------------------------------- redeem
+
+def _insert_ignoring_conflict(model, values: dict, conflict_cols: list[str]):
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_cols)
+
+
+@dataclass
+class RedeemResult:
+    answer: dict          # the API answer; a replay returns the same one
+    redemption_id: int
+    replayed: bool = False
+
+
+def redeem(voucher: Voucher, actor: Actor, *, uses: int = 1, idempotency_key: str | None = None) -> RedeemResult:
+    """Takes `uses` uses of `voucher` at the actor's store, exactly once.
+
+    1. Claim the idempotency key with INSERT ... ON CONFLICT DO NOTHING. A concurrent request with the
+       same key waits for ours to commit, inserts nothing and replays our answer.
+    2. Take the uses with one conditional UPDATE; its row count decides between racing counters.
+    A refusal raises, and the request's rollback releases the claimed key.
+    """
+    if uses < 1:
+        raise BadRequest(field="uses")
+    now = now_utc()
+    key = (idempotency_key or "").strip()[:64] or f"auto-{uuid.uuid4().hex}"
+    predicted_left = voucher.uses_left - uses
+    predicted_status = VoucherStatus.REDEEMED if predicted_left == 0 else VoucherStatus.PARTLY_USED
+    claimed = db.session.execute(
+        _insert_ignoring_conflict(Redemption, dict(
+            voucher_id=voucher.id, merchant_id=voucher.merchant_id, store_id=actor.store_id,
+            staff_id=actor.staff_id, api_key_id=actor.api_key_id, device_id=actor.device_id[:64],
+            uses=uses, idempotency_key=key, redeemed_at=now, prev_next_use_at=voucher.next_use_at,
+            uses_left_after=predicted_left, status_after=predicted_status.value,
+        ), ["store_id", "idempotency_key"]).returning(Redemption.id)
+    ).scalar()
+    if claimed is None:
+        return _replay(_by_key(actor.store_id, key), voucher)
+
+    reason = refusal(voucher, actor.store_id, uses, now)
+    if reason is not None:
+        raise reason
+
+    next_use = now + timedelta(seconds=voucher.min_interval_seconds) if voucher.min_interval_seconds else None
+    won = db.session.execute(
+        sa.update(Voucher)
+        .where(
+            Voucher.id == voucher.id,
+            Voucher.status.in_(USABLE),
+            Voucher.uses_left >= uses,
+            Voucher.valid_from <= now,
+            sa.or_(Voucher.valid_until.is_(None), Voucher.valid_until > now),
+            sa.or_(Voucher.next_use_at.is_(None), Voucher.next_use_at <= now),
+        )
+        .values(
+            uses_left=Voucher.uses_left - uses,
+            status=sa.case((Voucher.uses_left - uses == 0, VoucherStatus.REDEEMED.value),
+                           else_=VoucherStatus.PARTLY_USED.value),
+            next_use_at=next_use,
+            updated_at=now,
+        )
+        .returning(Voucher.uses_left, Voucher.status)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if won is None:
+        # Lost the race: another counter changed the voucher since we read it. Name the reason.
+        db.session.refresh(voucher)
+        raise refusal(voucher, actor.store_id, uses, now) or AlreadyRedeemed(
+            **_redeemed_details(voucher), voucher=voucher_json(voucher, now))
+
+    status_after = VoucherStatus(won.status)
+    if won.uses_left != predicted_left or status_after is not predicted_status:
+        # Another use was taken between our read and our update (multi-use cards): record the truth.
+        db.session.execute(
+            sa.update(Redemption).where(Redemption.id == claimed)
+            .values(uses_left_after=won.uses_left, status_after=status_after.value)
+            .execution_options(synchronize_session=False))
+    _event(voucher, EventKind.REDEEMED, voucher.status, status_after, actor=actor, redemption_id=claimed,
+           uses_delta=-uses)
+    answer = _answer(voucher, claimed, actor.store_id, actor.staff_id, uses, now, won.uses_left, status_after.value)
+    return RedeemResult(answer, claimed)
+
+
+def _answer(voucher: Voucher, redemption_id: int, store_id: int, staff_id: int | None, uses: int,
+            redeemed_at: datetime, uses_left: int, status: str) -> dict:
+    """The answer to a redeem, built only from what the redemption recorded, so a replay is identical."""
+    body = voucher_json(voucher, redeemed_at)
+    next_use = redeemed_at + timedelta(seconds=voucher.min_interval_seconds) if voucher.min_interval_seconds else None
+    body.update(uses_left=uses_left, status=status, next_use_at=iso(next_use if uses_left else None))
+    return {
+        "redemption": {"id": redemption_id, "voucher_id": voucher.id, "store_id": store_id, "staff_id": staff_id,
+                       "uses": uses, "redeemed_at": iso(redeemed_at)},
+        "voucher": body,
+    }
+
+
+def _by_key(store_id: int, key: str) -> Redemption:
+    return db.session.execute(
+        sa.select(Redemption).where(Redemption.store_id == store_id, Redemption.idempotency_key == key)
+    ).scalar_one()
+
+
+def _replay(earlier: Redemption, voucher: Voucher) -> RedeemResult:
+    if earlier.voucher_id != voucher.id:
+        raise IdempotencyKeyReused(field="idempotency_key")
+    answer = _answer(voucher, earlier.id, earlier.store_id, earlier.staff_id, earlier.uses, earlier.redeemed_at,
+                     earlier.uses_left_after, earlier.status_after)
+    return RedeemResult(answer, earlier.id, replayed=True)
+
+
+# ---------------------------------------------------------------- undo
+
+@dataclass
+class UndoResult:
+    redemption: Redemption
+    voucher: Voucher
+
+
+def undo(redemption_id: int, actor: Actor, *, reason: str, undo_window_minutes: int) -> UndoResult:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadRequest(field="reason", zh="请填写撤销原因。", en="Give a reason for the undo.")
+    now = now_utc()
+    redemption = db.session.execute(
+        sa.select(Redemption).where(Redemption.id == redemption_id, Redemption.merchant_id == actor.merchant_id)
+    ).scalar_one_or_none()
+    if redemption is None:
+        raise NotFound(zh="没有这条核销记录。", en="No such redemption.")
+    voucher = redemption.voucher
+    if redemption.store_id != actor.store_id:
+        store = db.session.get(Store, redemption.store_id)
+        raise WrongStore(zh="只能由核销门店（{stores}）撤销。", en="Only the redeeming store ({stores}) can undo.",
+                         stores=store.name, store_ids=[store.id])
+    if redemption.undone_at is not None:
+        return UndoResult(redemption, voucher)  # a retried undo returns the first answer
+    if now - redemption.redeemed_at > timedelta(minutes=undo_window_minutes):
+        raise UndoWindowPassed(minutes=undo_window_minutes)
+
+    later = sa.select(Redemption.id).where(
+        Redemption.voucher_id == redemption.voucher_id, Redemption.undone_at.is_(None),
+        Redemption.id > redemption.id,
+    ).exists()
+    marked = db.session.execute(
+        sa.update(Redemption)
+        .where(Redemption.id == redemption.id, Redemption.undone_at.is_(None), ~later)
+        .values(undone_at=now, undone_by_staff_id=actor.staff_id, undo_reason=reason[:255])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if marked != 1:
+        db.session.refresh(redemption)
+        if redemption.undone_at is not None:
+            return UndoResult(redemption, voucher)
+        raise NotLatestUse()
+
+    back = db.session.execute(
+        sa.update(Voucher)
+        .where(Voucher.id == voucher.id,
+               Voucher.status.in_([VoucherStatus.ISSUED, VoucherStatus.PARTLY_USED, VoucherStatus.REDEEMED]))
+        .values(
+            uses_left=Voucher.uses_left + redemption.uses,
+            status=sa.case((Voucher.uses_left + redemption.uses == Voucher.uses_total, VoucherStatus.ISSUED.value),
+                           else_=VoucherStatus.PARTLY_USED.value),
+            next_use_at=redemption.prev_next_use_at,
+            updated_at=now,
+        )
+        .returning(Voucher.status)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    status_before = voucher.status
+    if back is None:
+        raise refusal(voucher, actor.store_id, 1, now) or Revoked(reason="")
+    db.session.refresh(redemption)
+    db.session.expire(voucher)
+    _event(voucher, EventKind.UNDONE, status_before, VoucherStatus(back.status), actor=actor,
+           redemption_id=redemption.id, uses_delta=redemption.uses, reason=reason)
+    db.session.flush()
+    return UndoResult(redemption, voucher)
+
+
+# ---------------------------------------------------------------- revoke / void
+
+def _end(voucher: Voucher, to: VoucherStatus, kind: EventKind, reason: str, *, staff_id=None, api_key_id=None):
+    """Moves a voucher with uses left to a final status. Conditional, so it cannot cross a redeem."""
+    now = now_utc()
+    allowed = [s for s, targets in TRANSITIONS.items() if to in targets]
+    before = voucher.status
+    done = db.session.execute(
+        sa.update(Voucher).where(Voucher.id == voucher.id, Voucher.status.in_(allowed))
+        .values(status=to, revoke_reason=reason[:255] if to is VoucherStatus.REVOKED else Voucher.revoke_reason,
+                updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(voucher)
+    if done != 1:
+        if voucher.status is to:
+            return voucher
+        raise refusal(voucher, 0, 1, now) or BadRequest(field="status")
+    _event(voucher, kind, before, to, staff_id=staff_id, api_key_id=api_key_id, reason=reason)
+    return voucher
+
+
+def revoke(voucher: Voucher, *, reason: str, staff_id: int | None = None, api_key_id: int | None = None) -> Voucher:
+    if not (reason or "").strip():
+        raise BadRequest(field="reason", zh="请填写撤回原因。", en="Give a reason.")
+    return _end(voucher, VoucherStatus.REVOKED, EventKind.REVOKED, reason.strip(),
+                staff_id=staff_id, api_key_id=api_key_id)
+
+
+def void(voucher: Voucher, *, reason: str) -> Voucher:
+    """Its order was refunded. A redeemed voucher must be un-redeemed first (refunds and redemptions
+    exclude each other): that raises `already_redeemed`."""
+    return _end(voucher, VoucherStatus.VOID, EventKind.VOIDED, reason)
+
+
+# ---------------------------------------------------------------- reading
+
+def effective_status(voucher: Voucher, now: datetime) -> str:
+    if voucher.status in USABLE and voucher.valid_until is not None and now >= voucher.valid_until:
+        return VoucherStatus.EXPIRED.value
+    return voucher.status.value
+
+
+def voucher_json(voucher: Voucher, now: datetime | None = None) -> dict:
+    now = now or now_utc()
+    return {
+        "id": voucher.id,
+        "code": codes.pretty(voucher.code),
+        "title": voucher.title,
+        "handover": voucher.handover,
+        "value_fen": voucher.value_fen,
+        "status": effective_status(voucher, now),
+        "uses_total": voucher.uses_total,
+        "uses_left": voucher.uses_left,
+        "min_interval_seconds": voucher.min_interval_seconds,
+        "next_use_at": iso(voucher.next_use_at),
+        "valid_from": iso(voucher.valid_from),
+        "valid_until": iso(voucher.valid_until),
+        "store_ids": None if voucher.all_stores else voucher.store_ids,
+        "member_id": voucher.member_id,
+        "source": voucher.source.value,
+        "note": voucher.note,
+    }
+
+
+def redemption_json(r: Redemption, *, with_undo: bool = False) -> dict:
+    body = {
+        "id": r.id, "voucher_id": r.voucher_id, "store_id": r.store_id, "staff_id": r.staff_id,
+        "uses": r.uses, "redeemed_at": iso(r.redeemed_at),
+    }
+    if with_undo:
+        body.update(undone_at=iso(r.undone_at), undo_reason=r.undo_reason)
+    return body
+
+
+def todays_redemptions(store_id: int, *, now: datetime | None = None) -> list[Redemption]:
+    now = now or now_utc()
+    from sqlalchemy.orm import selectinload
+
+    from app.core.clock import start_of_day
+
+    start = start_of_day(shanghai_today(now))
+    return list(db.session.execute(
+        sa.select(Redemption).where(Redemption.store_id == store_id, Redemption.redeemed_at >= start)
+        .options(selectinload(Redemption.voucher))
+        .order_by(Redemption.id.desc())
+    ).scalars())

@@ -1,0 +1,75 @@
+"""Issuing vouchers from other systems (merchant key)."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request, url_for
+
+from app.core.clock import parse_instant
+from app.core.errors import BadRequest
+from app.core.schemas import parse
+from app.extensions import db
+from app.merchants.models import KeyKind
+from app.vouchers import service
+from app.vouchers.errors import VoucherNotFound
+from app.vouchers.links import holder_url, qr_content, qr_token
+from app.vouchers.models import Voucher, VoucherSource
+from app.vouchers.schemas import IssueVoucher, Revoke
+from app.web.api import bp
+from app.web.api.common import merchant
+from app.web.auth import key_required
+
+
+def _instant(value: str | None, field: str, *, end_of_date: bool = False):
+    if value is None:
+        return None
+    try:
+        return parse_instant(value, end_of_date=end_of_date)
+    except ValueError:
+        raise BadRequest(field=field, zh=f"{field} 不是 ISO-8601 时间。", en=f"{field} is not ISO-8601.") from None
+
+
+def issued_json(voucher: Voucher) -> dict:
+    token = qr_token(voucher, rotating=False)
+    body = service.voucher_json(voucher)
+    body.update(
+        token=token,
+        qr_content=qr_content(token),
+        qr_url=current_app.config["APP_BASE_URL"] + url_for("shop.qr_png", token=token),
+        holder_url=holder_url(voucher),
+    )
+    return body
+
+
+@bp.post("/vouchers")
+@key_required(KeyKind.MERCHANT)
+def issue_voucher():
+    data = parse(IssueVoucher, request.get_json(silent=True))
+    voucher = service.issue(
+        merchant(), title=data.title, handover=data.handover or "", source=VoucherSource.API,
+        uses=data.uses, min_interval_seconds=data.min_interval_seconds,
+        valid_from=_instant(data.valid_from, "valid_from"),
+        valid_until=_instant(data.valid_until, "valid_until", end_of_date=True),
+        valid_days=data.valid_days, store_ids=data.store_ids, value_fen=data.value_fen,
+        note=data.note or "", source_ref=data.reference, static_qr=True, api_key_id=g.principal.key_id,
+    )
+    return jsonify(issued_json(voucher)), 201
+
+
+def _own_voucher(voucher_id: int) -> Voucher:
+    voucher = db.session.get(Voucher, voucher_id)
+    if voucher is None or voucher.merchant_id != g.principal.merchant_id:
+        raise VoucherNotFound()
+    return voucher
+
+
+@bp.get("/vouchers/<int:voucher_id>")
+@key_required(KeyKind.MERCHANT)
+def get_voucher(voucher_id: int):
+    return jsonify(issued_json(_own_voucher(voucher_id)))
+
+
+@bp.post("/vouchers/<int:voucher_id>/revoke")
+@key_required(KeyKind.MERCHANT)
+def revoke_voucher(voucher_id: int):
+    data = parse(Revoke, request.get_json(silent=True))
+    voucher = service.revoke(_own_voucher(voucher_id), reason=data.reason, api_key_id=g.principal.key_id)
+    return jsonify(service.voucher_json(voucher))
