@@ -36,6 +36,9 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     templating.init_app(app)
 
     from app import models  # noqa: F401  (register every table on the metadata)
+    from app.orders import receivers
+
+    receivers.connect()
     from app.web import register_blueprints
     from app.web.errors import init_app as init_errors
 

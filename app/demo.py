@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from app.catalog.models import Category, Product, Sku, StoreStock
 from app.extensions import db
 from app.merchants.models import KeyKind, Merchant, Role, Staff, Store
+from app.members.service import demo_member
 from app.merchants.service import add_staff, create_api_key
 from app.vouchers import codes
 from app.vouchers import service as vouchers
@@ -17,11 +18,13 @@ SLUG = "demo-coffee"
 PASSWORD = "demo1234"
 
 STORES = [
-    # name, address, lat, lng, phone
-    ("人民广场店", "上海市黄浦区南京西路 123 号", 31.232, 121.4737, "021-6350 1001"),
-    ("静安寺店", "上海市静安区南京西路 1618 号", 31.2247, 121.4455, "021-6248 1002"),
-    ("陆家嘴店", "上海市浦东新区世纪大道 100 号", 31.2356, 121.5055, "021-5878 1003"),
+    # name, address, lat, lng, phone, delivery radius (m)
+    ("人民广场店", "上海市黄浦区南京西路 123 号", 31.232, 121.4737, "021-6350 1001", 3000),
+    ("静安寺店", "上海市静安区南京西路 1618 号", 31.2247, 121.4455, "021-6248 1002", 0),
+    ("陆家嘴店", "上海市浦东新区世纪大道 100 号", 31.2356, 121.5055, "021-5878 1003", 5000),
 ]
+
+DEMO_MEMBERS = ["小明", "小红"]
 
 CATEGORIES = ["咖啡", "茶饮", "烘焙", "轻食"]
 
@@ -99,9 +102,9 @@ def _create() -> Merchant:
     db.session.add(merchant)
     db.session.flush()
     stores = []
-    for name, address, lat, lng, phone in STORES:
+    for name, address, lat, lng, phone, radius in STORES:
         store = Store(merchant_id=merchant.id, name=name, city="上海", address=address, latitude=lat, longitude=lng,
-                      opens_at=time(7, 30), closes_at=time(21, 30), phone=phone)
+                      opens_at=time(7, 30), closes_at=time(21, 30), phone=phone, delivery_radius_m=radius)
         db.session.add(store)
         stores.append(store)
     cats = {}
@@ -122,6 +125,8 @@ def _create() -> Merchant:
     for username, name, role, idx in STAFF:
         add_staff(merchant, name=name, username=username, password=PASSWORD, role=role,
                   store=stores[idx] if idx is not None else None)
+    for nickname in DEMO_MEMBERS:
+        demo_member(merchant.id, nickname)
     for title, handover, uses, interval, value in VOUCHERS:
         vouchers.issue(merchant, title=title, handover=handover, uses=uses, min_interval_seconds=interval,
                        value_fen=value, valid_days=90, source=VoucherSource.DEMO, note="演示券")

@@ -2,6 +2,11 @@
 a session that rolls back after each test, clients signed in as each role, and a frozen clock."""
 from __future__ import annotations
 
+import os
+
+# Jobs run inline, right after the commit that queued them (Huey's immediate mode); set before app.jobs loads.
+os.environ.setdefault("HUEY_IMMEDIATE", "1")
+
 import tempfile
 from datetime import datetime, time, timezone
 from pathlib import Path

@@ -80,3 +80,23 @@ class StoreStock(db.Model):
     quantity: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (sa.CheckConstraint("quantity >= 0", name="quantity_nonneg"),)
+
+
+class Review(db.Model):
+    """A member's review of a product they picked up; one per product per order."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"))
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"))
+    rating: Mapped[int]
+    body: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "product_id"),
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+    )

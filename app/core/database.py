@@ -1,9 +1,12 @@
-"""Per-connection database settings and the request transaction boundary.
+"""Per-connection database settings, the transaction boundary, and work deferred until after commit.
 
-One transaction per request: services flush, and the request commits once at its end, or rolls back
-when anything raised (see `app.web.errors`).
+One transaction per request or job: services flush, and the boundary commits once at its end (or rolls
+back when anything raised). Calls to the outside world (WeChat, job queue) are `defer`red so they run
+only once the data they refer to is committed.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import sqlalchemy as sa
 from flask import Flask
@@ -22,6 +25,24 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cur.close()
 
 
+def defer(fn: Callable[[], object]) -> None:
+    """Run `fn` after the current transaction commits; dropped if it rolls back."""
+    db.session.info.setdefault("after_commit", []).append(fn)
+
+
+def commit() -> None:
+    """Commit, then run the deferred work."""
+    db.session.commit()
+    pending = db.session.info.pop("after_commit", [])
+    for fn in pending:
+        fn()
+
+
+def rollback() -> None:
+    db.session.rollback()
+    db.session.info.pop("after_commit", None)
+
+
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
@@ -32,9 +53,9 @@ def init_app(app: Flask) -> None:
     def _commit(response):
         # Error responses were rolled back by the error handler; a 2xx/3xx commits its work.
         if response.status_code < 400:
-            db.session.commit()
+            commit()
         else:
-            db.session.rollback()
+            rollback()
         return response
 
 
@@ -44,5 +65,11 @@ def ping() -> None:
         conn.execute(sa.text("SELECT 1"))
 
 
-def is_unique_violation(exc: Exception) -> bool:
-    return isinstance(exc, sa.exc.IntegrityError)
+def insert_ignoring_conflict(model, values: dict, conflict_cols: list[str]):
+    """INSERT ... ON CONFLICT (cols) DO NOTHING, for PostgreSQL and SQLite: the claim-a-key idiom."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_cols)

@@ -71,6 +71,11 @@ EN: dict[str, str] = {
 }
 
 
+def register(translations: dict[str, str]) -> None:
+    """Each front door adds its own English strings (keyed by the Chinese text) from its own module."""
+    EN.update(translations)
+
+
 def pick_lang() -> str:
     asked = request.args.get("lang")
     if asked in LANGS:
@@ -107,3 +112,45 @@ def init_app(app: Flask) -> None:
         return response
 
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang)
+
+# Counter, holder's voucher page and scanned-voucher page.
+EN.update({
+    "店员登录后核销顾客的券": "Staff sign in to redeem customers' vouchers",
+    "微信扫一扫": "WeChat scan",
+    "将顾客的二维码对准摄像头": "Point the camera at the customer's QR code",
+    "正在查询…": "Checking…",
+    "取消": "Cancel",
+    "请交付": "Hand over",
+    "误操作": "Tapped by mistake",
+    "核销错券": "Wrong voucher",
+    "顾客取消": "Customer cancelled",
+    "确认撤销": "Confirm undo",
+    "刷新": "Refresh",
+    "会员": "Member",
+    "长期有效": "No expiry",
+    "无法打开摄像头，请输入券码或使用扫码枪。": "The camera could not start; type the code or use a barcode scanner.",
+    "摄像头需要 HTTPS 访问。请输入券码。": "The camera needs HTTPS; type the code instead.",
+    "券码不含 0、O、1、I、L，请核对": "Codes never contain 0, O, 1, I or L: check the code",
+    "格式正确": "Looks right",
+    "券码共 12 位": "A code has 12 characters",
+    "请输入券码。": "Enter a code.",
+    "网络异常，请检查网络后重试。": "Network problem; check the connection and try again.",
+    "重试": "Retry",
+    "已撤销核销": "Redemption undone",
+    "券已恢复可用。": "The voucher can be used again.",
+    "请收回": "Take back",
+    "请填写撤销原因。": "Give a reason for the undo.",
+    "服务器开小差了，请稍后再试。": "Server error; please try again.",
+    "接口": "API",
+    "今天还没有核销": "No redemptions yet today",
+    "电子券": "E-voucher",
+    "凭券兑换": "Redeem for",
+    "二维码定时自动刷新，截图无效": "The QR refreshes regularly; screenshots stop working",
+    "扫码不便时，可报给店员输入": "If scanning fails, read it to the cashier",
+    "价值": "Value",
+    "适用门店": "Valid at",
+    "全部门店": "all stores",
+    "请向店员出示，由店员扫码核销": "Show it to the cashier, who scans it to redeem",
+    "无法识别此券": "This voucher cannot be read",
+    "核销二维码": "Redemption QR code",
+})

@@ -21,10 +21,38 @@ class Member(db.Model):
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     nickname: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
     avatar_url: Mapped[str] = mapped_column(sa.String(512), default="", server_default="")
+    # Balance of the points ledger; changed only together with a PointsEntry.
+    points: Mapped[int] = mapped_column(default=0, server_default="0")
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     __table_args__ = (
         sa.UniqueConstraint("merchant_id", "openid"),
         sa.UniqueConstraint("merchant_id", "unionid"),
         sa.UniqueConstraint("merchant_id", "phone"),
+        sa.CheckConstraint("points >= 0", name="points_nonneg"),
+    )
+
+    @property
+    def display_name(self) -> str:
+        return self.nickname or (f"会员{self.id}")
+
+
+class PointsEntry(db.Model):
+    """Append-only points ledger. `ref` names the cause once (e.g. "order:12:earn"), so a retried job
+    or a twice-delivered notification cannot earn twice."""
+
+    __tablename__ = "points_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    delta: Mapped[int]
+    balance_after: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.String(120))
+    ref: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    __table_args__ = (
+        sa.UniqueConstraint("member_id", "ref"),
+        sa.CheckConstraint("balance_after >= 0", name="balance_nonneg"),
     )

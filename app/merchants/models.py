@@ -20,12 +20,20 @@ class Merchant(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
     # Counter rules, per merchant.
     undo_window_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Unpaid orders are cancelled (and their stock returned) after this many minutes.
+    unpaid_cancel_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # 1 point per this many fen paid (100: one point per yuan).
+    fen_per_point: Mapped[int] = mapped_column(default=100, server_default="100")
     rotate_qr: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     stores: Mapped[list["Store"]] = relationship(back_populates="merchant", order_by="Store.id")
 
-    __table_args__ = (sa.CheckConstraint("undo_window_minutes >= 0", name="undo_window_nonneg"),)
+    __table_args__ = (
+        sa.CheckConstraint("undo_window_minutes >= 0", name="undo_window_nonneg"),
+        sa.CheckConstraint("unpaid_cancel_minutes > 0", name="unpaid_cancel_positive"),
+        sa.CheckConstraint("fen_per_point > 0", name="fen_per_point_positive"),
+    )
 
 
 class Store(db.Model):
@@ -41,6 +49,8 @@ class Store(db.Model):
     opens_at: Mapped[time] = mapped_column(sa.Time)
     closes_at: Mapped[time] = mapped_column(sa.Time)
     phone: Mapped[str] = mapped_column(sa.String(32))
+    # 门店配送: deliver within this many metres; 0 means pickup only.
+    delivery_radius_m: Mapped[int] = mapped_column(default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
@@ -49,6 +59,7 @@ class Store(db.Model):
     __table_args__ = (
         sa.CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
         sa.CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        sa.CheckConstraint("delivery_radius_m >= 0", name="delivery_radius_nonneg"),
     )
 
     @property

@@ -8,11 +8,13 @@ REDIS_URL is set, so all workers and machines share the counts; memory otherwise
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from flask import current_app
 from limits import parse_many
 
 from app.core import logging as applog
+from app.core.clock import iso, to_shanghai
 from app.core.errors import TooManyTries
 from app.extensions import limiter
 
@@ -44,8 +46,10 @@ def ensure_allowed(scope: GuessScope) -> None:
                 # Tell the merchant: a store that keeps hitting its limit is being probed.
                 applog.event("store hit the code-guess limit", level=30, store_id=scope.store_id,
                              device=scope.device, ip=scope.ip, limit=str(item))
+            retry_at = datetime.fromtimestamp(stats.reset_time, tz=timezone.utc)
             raise TooManyTries(scope=setting.removeprefix("GUESS_LIMITS").strip("_").lower() or "device",
-                               limit=str(item), retry_at=int(stats.reset_time))
+                               limit=str(item), retry_at=iso(retry_at),
+                               retry_at_local=to_shanghai(retry_at).strftime("%H:%M:%S"))
 
 
 def record_failed_guess(scope: GuessScope) -> None:

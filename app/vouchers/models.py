@@ -82,6 +82,8 @@ class Voucher(db.Model):
         sa.CheckConstraint("valid_until IS NULL OR valid_until > valid_from", name="validity_order"),
         sa.CheckConstraint("status <> 'redeemed' OR uses_left = 0", name="redeemed_has_no_uses"),
         sa.Index("ix_vouchers_merchant_status", "merchant_id", "status"),
+        # An issuing system's reference names one voucher: a retried issue finds it instead of a twin.
+        sa.UniqueConstraint("merchant_id", "source", "source_ref"),
     )
 
     @property

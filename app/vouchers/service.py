@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.core.clock import end_of_day, iso, now_utc, shanghai_today, to_shanghai
+from app.core.database import insert_ignoring_conflict
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
 from app.merchants.models import ApiKey, Merchant, Staff, Store
-from app.vouchers import codes
+from app.vouchers import codes, signals
 from app.vouchers.errors import (
     AlreadyRedeemed, Expired, Forged, IdempotencyKeyReused, NotEnoughUses, NotLatestUse, NotYetValid,
     Revoked, TooSoon, UndoWindowPassed, Void, VoucherNotFound, WrongStore,
@@ -163,6 +164,12 @@ def find(merchant_id: int, kind: str, value: int | str) -> Voucher:
     return voucher
 
 
+def by_reference(merchant_id: int, source: VoucherSource, reference: str) -> Voucher | None:
+    return db.session.execute(sa.select(Voucher).where(
+        Voucher.merchant_id == merchant_id, Voucher.source == source, Voucher.source_ref == reference)
+    ).scalar_one_or_none()
+
+
 def last_redemption(voucher_id: int) -> Redemption | None:
     return db.session.execute(
         sa.select(Redemption).where(Redemption.voucher_id == voucher_id, Redemption.undone_at.is_(None))
@@ -220,15 +227,6 @@ def verify(voucher: Voucher, actor: Actor, *, uses: int = 1) -> Voucher:
 
 # ---------------------------------------------------------------- redeem
 
-def _insert_ignoring_conflict(model, values: dict, conflict_cols: list[str]):
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_cols)
-
-
 @dataclass
 class RedeemResult:
     answer: dict          # the API answer; a replay returns the same one
@@ -251,7 +249,7 @@ def redeem(voucher: Voucher, actor: Actor, *, uses: int = 1, idempotency_key: st
     predicted_left = voucher.uses_left - uses
     predicted_status = VoucherStatus.REDEEMED if predicted_left == 0 else VoucherStatus.PARTLY_USED
     claimed = db.session.execute(
-        _insert_ignoring_conflict(Redemption, dict(
+        insert_ignoring_conflict(Redemption, dict(
             voucher_id=voucher.id, merchant_id=voucher.merchant_id, store_id=actor.store_id,
             staff_id=actor.staff_id, api_key_id=actor.api_key_id, device_id=actor.device_id[:64],
             uses=uses, idempotency_key=key, redeemed_at=now, prev_next_use_at=voucher.next_use_at,
@@ -302,6 +300,7 @@ def redeem(voucher: Voucher, actor: Actor, *, uses: int = 1, idempotency_key: st
     _event(voucher, EventKind.REDEEMED, voucher.status, status_after, actor=actor, redemption_id=claimed,
            uses_delta=-uses)
     answer = _answer(voucher, claimed, actor.store_id, actor.staff_id, uses, now, won.uses_left, status_after.value)
+    signals.redeemed.send(voucher, redemption_id=claimed, store_id=actor.store_id, uses=uses, now=now)
     return RedeemResult(answer, claimed)
 
 
@@ -316,6 +315,27 @@ def _answer(voucher: Voucher, redemption_id: int, store_id: int, staff_id: int |
                        "uses": uses, "redeemed_at": iso(redeemed_at)},
         "voucher": body,
     }
+
+
+def replay(actor: Actor, idempotency_key: str | None, presented: str, *, secret: str) -> RedeemResult | None:
+    """The first answer for a retried redeem, looked up before the code is checked again: a retry must
+    succeed even when the rotating QR it carried has gone stale since."""
+    key = (idempotency_key or "").strip()[:64]
+    if not key:
+        return None
+    earlier = db.session.execute(
+        sa.select(Redemption).where(Redemption.store_id == actor.store_id, Redemption.idempotency_key == key)
+    ).scalar_one_or_none()
+    if earlier is None:
+        return None
+    voucher = db.session.get(Voucher, earlier.voucher_id)
+    try:
+        kind, value = parse_presented(presented, secret=secret, max_age=10**9)
+    except (Forged, BadRequest):
+        return None  # the normal path refuses it
+    if value != (voucher.id if kind == "id" else voucher.code):
+        raise IdempotencyKeyReused(field="idempotency_key")
+    return _replay(earlier, voucher)
 
 
 def _by_key(store_id: int, key: str) -> Redemption:
@@ -398,6 +418,7 @@ def undo(redemption_id: int, actor: Actor, *, reason: str, undo_window_minutes: 
     _event(voucher, EventKind.UNDONE, status_before, VoucherStatus(back.status), actor=actor,
            redemption_id=redemption.id, uses_delta=redemption.uses, reason=reason)
     db.session.flush()
+    signals.undone.send(voucher, redemption_id=redemption.id, now=now)
     return UndoResult(redemption, voucher)
 
 

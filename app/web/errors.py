@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from app.core import logging as applog
 from app.core.errors import DomainError, TooManyTries
 from app.core.i18n import current_lang
-from app.extensions import db
+from app.core.database import rollback
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "too_large", 429: "too_many_tries"}
@@ -22,8 +22,7 @@ def wants_json() -> bool:
 
 
 def render_error(err: DomainError):
-    lang = "en" if request.path.startswith("/api/") and current_lang() != "zh" else current_lang()
-    body = err.to_dict(lang)
+    body = err.to_dict(current_lang())
     if wants_json():
         response = jsonify({"error": body})
     else:
@@ -34,17 +33,17 @@ def render_error(err: DomainError):
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
-        db.session.rollback()
+        rollback()
         return render_error(err)
 
     @app.errorhandler(RateLimitExceeded)
     def _limited(err: RateLimitExceeded):
-        db.session.rollback()
+        rollback()
         return render_error(TooManyTries(limit=str(err.limit.limit) if getattr(err, "limit", None) else None))
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
-        db.session.rollback()
+        rollback()
         code = HTTP_CODES.get(err.code or 500, "error")
         generic = DomainError(zh=err.description or "请求有误。", en=err.description or "Request error.")
         generic.code, generic.status = code, err.code or 500
@@ -54,7 +53,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
-        db.session.rollback()
+        rollback()
         applog.log.exception("unhandled error", extra={"fields": {"path": request.path}})
         generic = DomainError(zh="服务器开小差了，请稍后再试。", en="Server error; please try again.")
         generic.code, generic.status = "server_error", 500

@@ -32,6 +32,27 @@ def make_staff(merchant: Merchant, username: str, role: Role, store: Store | Non
     return add_staff(merchant, name=name, username=username, password=PASSWORD, role=role, store=store)
 
 
+def make_product(merchant: Merchant, name: str = "拿铁", skus=(("中杯", 2800, 2500),), stock: dict | None = None):
+    """A product with SKUs; `stock` maps store -> quantity for every SKU."""
+    from app.catalog.models import Product, Sku, StoreStock
+
+    p = Product(merchant_id=merchant.id, name=name, image="img/products/latte.png")
+    p.skus = [Sku(name=n, price_fen=price, member_price_fen=member) for n, price, member in skus]
+    db.session.add(p)
+    db.session.flush()
+    for store, qty in (stock or {}).items():
+        for sku in p.skus:
+            db.session.add(StoreStock(store_id=store.id, sku_id=sku.id, quantity=qty))
+    db.session.flush()
+    return p
+
+
+def make_member(merchant: Merchant, nickname: str = "小明"):
+    from app.members.service import demo_member
+
+    return demo_member(merchant.id, nickname)
+
+
 def make_voucher(merchant: Merchant, **kw) -> Voucher:
     kw.setdefault("title", "拿铁兑换券")
     kw.setdefault("source", VoucherSource.API)

@@ -248,3 +248,44 @@ def test_english_messages_on_request(client, world):
                     headers=bearer(world.counter_key))
     assert r.json["error"]["code"] in ("forged", "not_found")
     assert r.json["error"]["message"].isascii()
+
+
+def test_issue_with_a_reference_is_idempotent(client, world):
+    first = client.post("/api/v1/vouchers", json={"title": "礼品卡", "reference": "ERP-1001"},
+                        headers=bearer(world.merchant_key))
+    again = client.post("/api/v1/vouchers", json={"title": "礼品卡", "reference": "ERP-1001"},
+                        headers=bearer(world.merchant_key))
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json["id"] == first.json["id"] and again.json["reference"] == "ERP-1001"
+    assert db.session.query(Voucher).filter_by(source_ref="ERP-1001").count() == 1
+
+
+def test_retried_redeem_replays_even_after_its_rotating_qr_went_stale(client, world, frozen):
+    v = issue(client, world, uses=3)
+    token = make_qr_token("test-secret", v["id"], rotating=True)
+    first = redeem(client, world.counter_key, token, idempotency_key="pos-77")
+    clock.advance(timedelta(minutes=5))
+    assert redeem(client, world.counter_key, token).json["error"]["code"] == "qr_expired"
+    again = redeem(client, world.counter_key, token, idempotency_key="pos-77")
+    assert again.status_code == 200 and again.json == first.json
+    other = issue(client, world)
+    r = redeem(client, world.counter_key, other["code"], idempotency_key="pos-77")
+    assert r.status_code == 400 and r.json["error"]["field"] == "idempotency_key"
+
+
+def test_verify_of_an_order_voucher_shows_the_amount_to_collect(client, world):
+    from app.orders import service as orders
+    from app.orders.models import PayMethod
+    from app.core.database import commit
+    from tests.support.factories import make_member, make_product
+
+    product = make_product(world.merchant, stock={world.store: 3})
+    member = make_member(world.merchant)
+    order = orders.place_order(world.merchant, world.store, member, [orders.LineRequest(product.skus[0].id, 2)],
+                               pay_method=PayMethod.STORE)
+    commit()
+    code = db.session.get(Voucher, order.voucher_id).code
+    r = verify(client, world.counter_key, code)
+    assert r.status_code == 200
+    assert r.json["order"]["amount_due_fen"] == 5000 and r.json["order"]["number"] == order.number
+    assert r.json["voucher"]["handover"] == "拿铁（中杯）×2"

@@ -1,11 +1,12 @@
 """The counter contract for POS systems (store counter key): verify, redeem, undo."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from app.core.schemas import parse
 from app.extensions import db
 from app.merchants.models import KeyKind, Merchant
+from app.orders import service as order_service
 from app.vouchers import service
 from app.vouchers.lookup import lookup
 from app.vouchers.schemas import Present, Redeem, Undo
@@ -20,7 +21,8 @@ def counter_verify():
     data = parse(Present, request.get_json(silent=True))
     actor = counter_actor()
     voucher = service.verify(lookup(data.code, actor, guess_scope(actor)), actor, uses=data.uses)
-    return jsonify({"voucher": service.voucher_json(voucher), "redeemable": True})
+    return jsonify({"voucher": service.voucher_json(voucher), "redeemable": True,
+                    "order": order_service.counter_info(voucher)})
 
 
 @bp.post("/counter/redeem")
@@ -28,8 +30,9 @@ def counter_verify():
 def counter_redeem():
     data = parse(Redeem, request.get_json(silent=True))
     actor = counter_actor()
-    voucher = lookup(data.code, actor, guess_scope(actor))
-    result = service.redeem(voucher, actor, uses=data.uses, idempotency_key=data.idempotency_key)
+    result = service.replay(
+        actor, data.idempotency_key, data.code, secret=current_app.config["SECRET_KEY"]) or service.redeem(
+        lookup(data.code, actor, guess_scope(actor)), actor, uses=data.uses, idempotency_key=data.idempotency_key)
     return jsonify(result.answer)
 
 

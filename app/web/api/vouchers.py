@@ -1,9 +1,11 @@
 """Issuing vouchers from other systems (merchant key)."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, g, jsonify, request, url_for
 
 from app.core.clock import parse_instant
+from app.core.database import rollback
 from app.core.errors import BadRequest
 from app.core.schemas import parse
 from app.extensions import db
@@ -30,6 +32,7 @@ def _instant(value: str | None, field: str, *, end_of_date: bool = False):
 def issued_json(voucher: Voucher) -> dict:
     token = qr_token(voucher, rotating=False)
     body = service.voucher_json(voucher)
+    body["reference"] = voucher.source_ref
     body.update(
         token=token,
         qr_content=qr_content(token),
@@ -43,14 +46,27 @@ def issued_json(voucher: Voucher) -> dict:
 @key_required(KeyKind.MERCHANT)
 def issue_voucher():
     data = parse(IssueVoucher, request.get_json(silent=True))
-    voucher = service.issue(
-        merchant(), title=data.title, handover=data.handover or "", source=VoucherSource.API,
-        uses=data.uses, min_interval_seconds=data.min_interval_seconds,
-        valid_from=_instant(data.valid_from, "valid_from"),
-        valid_until=_instant(data.valid_until, "valid_until", end_of_date=True),
-        valid_days=data.valid_days, store_ids=data.store_ids, value_fen=data.value_fen,
-        note=data.note or "", source_ref=data.reference, static_qr=True, api_key_id=g.principal.key_id,
-    )
+    if data.reference:
+        # The issuing system's reference makes a retried issue return the first voucher (200), not a twin.
+        earlier = service.by_reference(g.principal.merchant_id, VoucherSource.API, data.reference)
+        if earlier is not None:
+            return jsonify(issued_json(earlier)), 200
+    try:
+        voucher = service.issue(
+            merchant(), title=data.title, handover=data.handover or "", source=VoucherSource.API,
+            uses=data.uses, min_interval_seconds=data.min_interval_seconds,
+            valid_from=_instant(data.valid_from, "valid_from"),
+            valid_until=_instant(data.valid_until, "valid_until", end_of_date=True),
+            valid_days=data.valid_days, store_ids=data.store_ids, value_fen=data.value_fen,
+            note=data.note or "", source_ref=data.reference, static_qr=True, api_key_id=g.principal.key_id,
+        )
+    except sa.exc.IntegrityError:
+        # The same reference issued concurrently: the unique constraint let one through; answer with it.
+        rollback()
+        earlier = service.by_reference(g.principal.merchant_id, VoucherSource.API, data.reference or "")
+        if earlier is None:
+            raise
+        return jsonify(issued_json(earlier)), 200
     return jsonify(issued_json(voucher)), 201
 
 
@@ -64,7 +80,9 @@ def _own_voucher(voucher_id: int) -> Voucher:
 @bp.get("/vouchers/<int:voucher_id>")
 @key_required(KeyKind.MERCHANT)
 def get_voucher(voucher_id: int):
-    return jsonify(issued_json(_own_voucher(voucher_id)))
+    voucher = _own_voucher(voucher_id)
+    # Only printed (static) vouchers have a token that never goes stale; a shop voucher's QR rotates.
+    return jsonify(issued_json(voucher) if voucher.static_qr else service.voucher_json(voucher))
 
 
 @bp.post("/vouchers/<int:voucher_id>/revoke")

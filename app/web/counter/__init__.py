@@ -4,13 +4,14 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
-from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
+from flask import current_app, Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
 from app.core.errors import DomainError, Forbidden
 from app.core.schemas import parse
 from app.extensions import db
 from app.merchants.models import Merchant, Role, Staff, Store
 from app.merchants.service import authenticate_staff
+from app.orders import service as order_service
 from app.vouchers import service
 from app.vouchers.guard import GuessScope
 from app.vouchers.lookup import lookup
@@ -79,7 +80,8 @@ def verify():
     actor = _actor()
     voucher = lookup(data.code, actor, _scope(actor))
     service.verify(voucher, actor, uses=data.uses)
-    return jsonify({"voucher": service.voucher_json(voucher), "redeemable": True})
+    return jsonify({"voucher": service.voucher_json(voucher), "redeemable": True,
+                    "order": order_service.counter_info(voucher)})
 
 
 @bp.post("/redeem")
@@ -87,8 +89,9 @@ def verify():
 def redeem():
     data = parse(Redeem, request.get_json(silent=True))
     actor = _actor()
-    voucher = lookup(data.code, actor, _scope(actor))
-    result = service.redeem(voucher, actor, uses=data.uses, idempotency_key=data.idempotency_key)
+    result = service.replay(
+        actor, data.idempotency_key, data.code, secret=current_app.config["SECRET_KEY"]) or service.redeem(
+        lookup(data.code, actor, _scope(actor)), actor, uses=data.uses, idempotency_key=data.idempotency_key)
     return jsonify(result.answer)
 
 

@@ -1,0 +1,77 @@
+"""Members: find or create by WeChat identity, demo sign-in, and the points ledger."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.core.clock import now_utc
+from app.core.database import insert_ignoring_conflict
+from app.extensions import db
+from app.members.models import Member, PointsEntry
+
+
+def member_for_wechat(merchant_id: int, *, openid: str, unionid: str | None = None, nickname: str = "",
+                      avatar_url: str = "") -> Member:
+    """One member per openid (and per unionid when WeChat gives one). Safe when two sign-ins race:
+    the unique constraint decides and the loser reads the winner's row."""
+    if unionid:
+        by_union = db.session.execute(
+            sa.select(Member).where(Member.merchant_id == merchant_id, Member.unionid == unionid)
+        ).scalar_one_or_none()
+        if by_union is not None:
+            if by_union.openid is None:
+                by_union.openid = openid
+            return _refresh_profile(by_union, nickname, avatar_url)
+    db.session.execute(insert_ignoring_conflict(Member, dict(
+        merchant_id=merchant_id, openid=openid, unionid=unionid, nickname=nickname[:64],
+        avatar_url=avatar_url[:512], points=0, is_demo=False, created_at=now_utc(),
+    ), ["merchant_id", "openid"]))
+    member = db.session.execute(
+        sa.select(Member).where(Member.merchant_id == merchant_id, Member.openid == openid)
+    ).scalar_one()
+    if unionid and member.unionid is None:
+        member.unionid = unionid
+    return _refresh_profile(member, nickname, avatar_url)
+
+
+def _refresh_profile(member: Member, nickname: str, avatar_url: str) -> Member:
+    if nickname:
+        member.nickname = nickname[:64]
+    if avatar_url:
+        member.avatar_url = avatar_url[:512]
+    db.session.flush()
+    return member
+
+
+def demo_member(merchant_id: int, nickname: str) -> Member:
+    """The simulated WeChat sign-in of the embedded default: a member per nickname, marked as demo."""
+    nickname = nickname.strip()[:32] or "演示顾客"
+    member = member_for_wechat(merchant_id, openid=f"demo:{nickname}", nickname=nickname)
+    member.is_demo = True
+    db.session.flush()
+    return member
+
+
+def change_points(member_id: int, delta: int, *, reason: str, ref: str) -> int | None:
+    """Adds (or, negative, takes away) points once per `ref`; taking never goes below zero. The balance
+    changes in the same transaction as its ledger row. Returns the new balance, or None when this `ref`
+    was already applied."""
+    claimed = db.session.execute(insert_ignoring_conflict(PointsEntry, dict(
+        member_id=member_id, delta=0, balance_after=0, reason=reason[:120], ref=ref, created_at=now_utc(),
+    ), ["member_id", "ref"]).returning(PointsEntry.id)).scalar()
+    if claimed is None:
+        return None
+    # Row lock (PostgreSQL); on SQLite the claim above already holds the write lock.
+    before = db.session.execute(
+        sa.select(Member.points).where(Member.id == member_id).with_for_update()
+    ).scalar_one()
+    applied = max(delta, -before)
+    db.session.execute(
+        sa.update(Member).where(Member.id == member_id).values(points=Member.points + applied)
+        .execution_options(synchronize_session=False))
+    db.session.execute(
+        sa.update(PointsEntry).where(PointsEntry.id == claimed)
+        .values(delta=applied, balance_after=before + applied).execution_options(synchronize_session=False))
+    member = db.session.identity_map.get(db.session.identity_key(Member, member_id))
+    if member is not None:
+        db.session.expire(member, ["points"])
+    return before + applied

@@ -1,0 +1,31 @@
+from app.core.errors import DomainError
+
+
+class OutOfStock(DomainError):
+    code, status = "out_of_stock", 409
+    zh = "{product} 库存不足（本店仅剩 {available} 件）。"
+    en = "Not enough {product} in stock (only {available} left at this store)."
+
+
+class StoreClosed(DomainError):
+    code, status = "store_closed", 409
+    zh = "所选取货时间不在营业时间内（{hours}）。"
+    en = "The pickup time is outside opening hours ({hours})."
+
+
+class OutOfDeliveryRange(DomainError):
+    code, status = "out_of_delivery_range", 409
+    zh = "地址距门店 {distance_m} 米，超出配送范围（{radius_m} 米）。"
+    en = "The address is {distance_m} m away, beyond the delivery range ({radius_m} m)."
+
+
+class OrderStateError(DomainError):
+    code, status = "order_state", 409
+    zh = "订单当前状态为「{status_label}」，不能{action}。"
+    en = "The order is {status}; cannot {action_en}."
+
+
+class PickedUp(DomainError):
+    code, status = "already_picked_up", 409
+    zh = "订单已取货，不能退款；如需退款请先由门店撤销核销。"
+    en = "The order was picked up; the store must undo the redemption before a refund."

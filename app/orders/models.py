@@ -1,0 +1,136 @@
+"""Orders for store pickup (自提) or store delivery (门店配送): one store each, lines frozen at ordering."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import now_utc
+from app.core.db import UTCDateTime, enum_column
+from app.extensions import db
+
+
+class OrderStatus(str, enum.Enum):
+    PENDING_PAYMENT = "pending_payment"  # 待支付: stock reserved, cancelled when unpaid in time
+    READY = "ready"                      # 待取货: paid (or to pay at the store); the pickup voucher exists
+    PICKED_UP = "picked_up"              # 已取货: the counter redeemed the voucher
+    COMPLETED = "completed"              # 已完成: the refund window after pickup has closed
+    CANCELLED = "cancelled"              # 已取消: never paid; stock returned
+    REFUNDED = "refunded"                # 已退款: every line refunded; voucher void
+
+
+TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
+    OrderStatus.PENDING_PAYMENT: {OrderStatus.READY, OrderStatus.CANCELLED},
+    OrderStatus.READY: {OrderStatus.PICKED_UP, OrderStatus.REFUNDED, OrderStatus.CANCELLED},
+    OrderStatus.PICKED_UP: {OrderStatus.READY, OrderStatus.COMPLETED},  # back to READY by an undo
+    OrderStatus.COMPLETED: set(),
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.REFUNDED: set(),
+}
+
+STATUS_LABELS = {
+    OrderStatus.PENDING_PAYMENT: "待支付", OrderStatus.READY: "待取货", OrderStatus.PICKED_UP: "已取货",
+    OrderStatus.COMPLETED: "已完成", OrderStatus.CANCELLED: "已取消", OrderStatus.REFUNDED: "已退款",
+}
+
+
+class Fulfilment(str, enum.Enum):
+    PICKUP = "pickup"
+    DELIVERY = "delivery"
+
+
+class PayMethod(str, enum.Enum):
+    WECHAT = "wechat"    # WeChat Pay JSAPI
+    SANDBOX = "sandbox"  # simulated online payment (embedded default)
+    STORE = "store"      # pay at the store: the counter collects
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(24), unique=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "order_status"))
+    fulfilment: Mapped[Fulfilment] = mapped_column(enum_column(Fulfilment, "order_fulfilment"))
+    pay_method: Mapped[PayMethod] = mapped_column(enum_column(PayMethod, "order_pay_method"))
+    pickup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: as soon as ready
+    delivery_address: Mapped[str | None] = mapped_column(sa.String(255))
+    delivery_distance_m: Mapped[int | None]
+    total_fen: Mapped[int]
+    list_total_fen: Mapped[int]  # before member prices: the saving is list_total_fen - total_fen
+    refunded_fen: Mapped[int] = mapped_column(default=0, server_default="0")
+    voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id"))
+    note: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
+
+    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id")
+
+    __table_args__ = (
+        sa.CheckConstraint("total_fen >= 0", name="total_nonneg"),
+        sa.CheckConstraint("total_fen <= list_total_fen", name="total_within_list"),
+        sa.CheckConstraint("refunded_fen >= 0 AND refunded_fen <= total_fen", name="refunded_range"),
+        sa.CheckConstraint("fulfilment <> 'delivery' OR delivery_address IS NOT NULL", name="delivery_has_address"),
+        sa.Index("ix_orders_status_expires", "status", "expires_at"),
+        sa.Index("ix_orders_merchant_created", "merchant_id", "created_at"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
+    sku_id: Mapped[int] = mapped_column(sa.ForeignKey("skus.id"))
+    product_name: Mapped[str] = mapped_column(sa.String(120))
+    sku_name: Mapped[str] = mapped_column(sa.String(60))
+    quantity: Mapped[int]
+    unit_price_fen: Mapped[int]
+    list_price_fen: Mapped[int]
+    refunded_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("unit_price_fen >= 0 AND unit_price_fen <= list_price_fen", name="price_range"),
+        sa.CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_range"),
+    )
+
+    @property
+    def line_total_fen(self) -> int:
+        return self.unit_price_fen * self.quantity
+
+    @property
+    def open_quantity(self) -> int:
+        return self.quantity - self.refunded_quantity
+
+
+class OrderEvent(db.Model):
+    """Append-only: every status change of every order."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    status_before: Mapped[str | None] = mapped_column(sa.String(24))
+    status_after: Mapped[str] = mapped_column(sa.String(24))
+    note: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

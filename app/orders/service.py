@@ -1,0 +1,373 @@
+"""Orders: place (reserving stock atomically), pay, hand over, cancel, refund.
+
+Stock is taken by `UPDATE store_stock SET quantity = quantity - :n WHERE ... AND quantity >= :n`, one
+row per SKU in primary-key order: two buyers racing for the last item cannot both win, and stock never
+goes below zero (a CHECK constraint is the last guard). Status changes are conditional updates, so a
+job on two workers, or a notification delivered twice, changes an order once.
+"""
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.catalog.models import Product, Sku, StoreStock
+from app.core.clock import end_of_day, now_utc, shanghai_today, to_shanghai
+from app.core.errors import BadRequest, NotFound
+from app.extensions import db
+from app.members import service as members
+from app.members.models import Member
+from app.merchants.models import Merchant, Store
+from app.orders.errors import OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed
+from app.orders.models import (
+    STATUS_LABELS, TRANSITIONS, Fulfilment, Order, OrderEvent, OrderLine, OrderStatus, PayMethod,
+)
+from app.vouchers import service as vouchers
+from app.vouchers.models import Voucher, VoucherSource
+
+MAX_QUANTITY = 99
+PICKUP_VALID_DAYS = 7
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku_id: int
+    quantity: int
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> int:
+    """Great-circle distance in metres (haversine)."""
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return int(round(2 * r * math.asin(math.sqrt(a))))
+
+
+def _number(now: datetime) -> str:
+    return f"{to_shanghai(now):%y%m%d}{secrets.randbelow(10**8):08d}"
+
+
+def _transition(order: Order, to: OrderStatus, *, note: str = "", **values) -> bool:
+    """Moves `order` to `to` if it is still in a status that may; True when this call did it."""
+    allowed = [s for s, targets in TRANSITIONS.items() if to in targets]
+    before = order.status
+    done = db.session.execute(
+        sa.update(Order).where(Order.id == order.id, Order.status.in_(allowed))
+        .values(status=to, **values).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(order)
+    if done:
+        db.session.add(OrderEvent(order_id=order.id, status_before=before.value, status_after=to.value,
+                                  note=note[:255], created_at=now_utc()))
+    return bool(done)
+
+
+def _state_error(order: Order, action: str, action_en: str) -> OrderStateError:
+    return OrderStateError(status=order.status.value, status_label=STATUS_LABELS[order.status],
+                           action=action, action_en=action_en)
+
+
+# ---------------------------------------------------------------- place
+
+def place_order(
+    merchant: Merchant, store: Store, member: Member, lines: list[LineRequest], *,
+    pay_method: PayMethod, fulfilment: Fulfilment = Fulfilment.PICKUP, pickup_at: datetime | None = None,
+    delivery_address: str | None = None, delivery_lat: float | None = None, delivery_lng: float | None = None,
+    note: str = "",
+) -> Order:
+    now = now_utc()
+    if store.merchant_id != merchant.id or member.merchant_id != merchant.id or not store.active:
+        raise NotFound()
+    wanted: dict[int, int] = {}
+    for line in lines:
+        if line.quantity < 1 or line.quantity > MAX_QUANTITY:
+            raise BadRequest(field="quantity", zh=f"数量须在 1 到 {MAX_QUANTITY} 之间。",
+                             en=f"Quantity must be 1 to {MAX_QUANTITY}.")
+        wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
+    if not wanted:
+        raise BadRequest(field="lines", zh="购物车是空的。", en="The cart is empty.")
+
+    skus = {s.id: s for s in db.session.execute(
+        sa.select(Sku).join(Product).where(Sku.id.in_(wanted), Product.merchant_id == merchant.id,
+                                           Product.active.is_(True), Sku.active.is_(True))
+        .options(selectinload(Sku.product))
+    ).scalars()}
+    if set(skus) != set(wanted):
+        raise BadRequest(field="lines", zh="有商品已下架，请刷新购物车。", en="Some items are no longer sold.")
+
+    distance = None
+    if fulfilment is Fulfilment.PICKUP:
+        if pickup_at is not None:
+            _check_open(store, pickup_at, now)
+        delivery_address = None
+    else:
+        if not store.delivery_radius_m:
+            raise BadRequest(field="fulfilment", zh="本店不提供配送。", en="This store does not deliver.")
+        if not (delivery_address or "").strip():
+            raise BadRequest(field="delivery_address", zh="请填写配送地址。", en="Enter a delivery address.")
+        if delivery_lat is None or delivery_lng is None:
+            raise BadRequest(field="delivery_location", zh="请允许获取位置，以确认在配送范围内。",
+                             en="Share your location so we can check the delivery range.")
+        distance = distance_m(store.latitude, store.longitude, delivery_lat, delivery_lng)
+        if distance > store.delivery_radius_m:
+            raise OutOfDeliveryRange(distance_m=distance, radius_m=store.delivery_radius_m)
+
+    # Reserve stock: one conditional UPDATE per SKU, in primary-key order (no deadlocks between buyers).
+    for sku_id in sorted(wanted):
+        taken = db.session.execute(
+            sa.update(StoreStock)
+            .where(StoreStock.store_id == store.id, StoreStock.sku_id == sku_id, StoreStock.quantity >= wanted[sku_id])
+            .values(quantity=StoreStock.quantity - wanted[sku_id])
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            available = db.session.execute(sa.select(StoreStock.quantity).where(
+                StoreStock.store_id == store.id, StoreStock.sku_id == sku_id)).scalar() or 0
+            sku = skus[sku_id]
+            raise OutOfStock(product=f"{sku.product.name}（{sku.name}）", available=available, sku_id=sku_id)
+
+    order_lines = []
+    for sku_id, qty in wanted.items():
+        sku = skus[sku_id]
+        price = sku.member_price_fen if sku.member_price_fen is not None else sku.price_fen
+        order_lines.append(OrderLine(product_id=sku.product_id, sku_id=sku_id, product_name=sku.product.name,
+                                     sku_name=sku.name, quantity=qty, unit_price_fen=price,
+                                     list_price_fen=sku.price_fen))
+    order = Order(
+        number=_number(now), merchant_id=merchant.id, store_id=store.id, member_id=member.id,
+        status=OrderStatus.PENDING_PAYMENT, fulfilment=fulfilment, pay_method=pay_method, pickup_at=pickup_at,
+        delivery_address=(delivery_address or "").strip()[:255] or None, delivery_distance_m=distance,
+        total_fen=sum(l.line_total_fen for l in order_lines),
+        list_total_fen=sum(l.list_price_fen * l.quantity for l in order_lines),
+        note=note[:255], created_at=now,
+        expires_at=now + timedelta(minutes=merchant.unpaid_cancel_minutes),
+    )
+    order.lines = order_lines
+    db.session.add(order)
+    db.session.flush()
+    db.session.add(OrderEvent(order_id=order.id, status_before=None, status_after=order.status.value, created_at=now))
+    if pay_method is PayMethod.STORE:
+        # Pay at the store: the voucher is issued now and the counter collects the amount due.
+        order.expires_at = None
+        _make_ready(order, now, note="到店支付")
+    db.session.flush()
+    return order
+
+
+def _check_open(store: Store, at: datetime, now: datetime) -> None:
+    hours = store.hours_text
+    if at < now - timedelta(minutes=1):
+        raise BadRequest(field="pickup_at", zh="取货时间不能早于现在。", en="Pickup time is in the past.")
+    if at > now + timedelta(days=7):
+        raise BadRequest(field="pickup_at", zh="最多预约 7 天内取货。", en="Pickup within 7 days.")
+    local = to_shanghai(at).time()
+    if not (store.opens_at <= local <= store.closes_at):
+        raise StoreClosed(hours=hours)
+
+
+def handover_text(order: Order) -> str:
+    return "、".join(f"{l.product_name}（{l.sku_name}）×{l.open_quantity}" for l in order.lines if l.open_quantity)
+
+
+def _issue_pickup_voucher(order: Order, now: datetime, generation: int = 1) -> Voucher:
+    merchant = db.session.get(Merchant, order.merchant_id)
+    store = db.session.get(Store, order.store_id)
+    first_day = shanghai_today(order.pickup_at or now)
+    label = "自提" if order.fulfilment is Fulfilment.PICKUP else "配送"
+    voucher = vouchers.issue(
+        merchant, title=f"{store.name} {label} · 订单 {order.number}", handover=handover_text(order),
+        value_fen=order.total_fen - order.refunded_fen, source=VoucherSource.ORDER,
+        source_ref=f"order:{order.id}:{generation}", member_id=order.member_id, store_ids=[order.store_id],
+        valid_from=now, valid_until=end_of_day(first_day + timedelta(days=PICKUP_VALID_DAYS - 1)),
+    )
+    order.voucher_id = voucher.id
+    return voucher
+
+
+def _make_ready(order: Order, now: datetime, *, note: str) -> None:
+    if _transition(order, OrderStatus.READY, note=note, ready_at=now, expires_at=None):
+        _issue_pickup_voucher(order, now)
+
+
+# ---------------------------------------------------------------- paid / handed over
+
+def on_paid(order: Order, *, amount_fen: int, now: datetime) -> bool:
+    """The payment for `order` succeeded. True when the order became ready now; False when it was
+    already (a repeated notification) or can no longer be (cancelled: the caller refunds)."""
+    if order.status is OrderStatus.PENDING_PAYMENT:
+        if _transition(order, OrderStatus.READY, note="已支付", ready_at=now, paid_at=now, expires_at=None):
+            _issue_pickup_voucher(order, now)
+            _earn_points(order, amount_fen)
+            return True
+    return False
+
+
+def _earn_points(order: Order, paid_fen: int) -> None:
+    merchant = db.session.get(Merchant, order.merchant_id)
+    points = paid_fen // merchant.fen_per_point
+    if points > 0:
+        members.change_points(order.member_id, points, reason=f"订单 {order.number} 消费", ref=f"order:{order.id}:earn")
+
+
+def order_for_voucher(voucher: Voucher) -> Order | None:
+    if voucher.source is not VoucherSource.ORDER or not voucher.source_ref:
+        return None
+    order_id = int(voucher.source_ref.split(":")[1])
+    return db.session.get(Order, order_id)
+
+
+def on_picked_up(voucher: Voucher, *, now: datetime) -> None:
+    order = order_for_voucher(voucher)
+    if order is None or order.voucher_id != voucher.id:
+        return
+    if _transition(order, OrderStatus.PICKED_UP, note="门店核销", picked_up_at=now):
+        if order.pay_method is PayMethod.STORE and order.paid_at is None:
+            from app.payments import service as payments
+
+            payments.collected_at_store(order, now=now)
+            _earn_points(order, order.total_fen - order.refunded_fen)
+
+
+def on_pickup_undone(voucher: Voucher, *, now: datetime) -> None:
+    order = order_for_voucher(voucher)
+    if order is None or order.voucher_id != voucher.id:
+        return
+    _transition(order, OrderStatus.READY, note="撤销核销", picked_up_at=None)
+
+
+def counter_info(voucher: Voucher) -> dict | None:
+    """What the counter shows beside an order's voucher: the order, and the amount to collect."""
+    order = order_for_voucher(voucher)
+    if order is None:
+        return None
+    due = order.total_fen - order.refunded_fen if order.pay_method is PayMethod.STORE and order.paid_at is None else 0
+    member = db.session.get(Member, order.member_id)
+    return {"id": order.id, "number": order.number, "status": order.status.value, "pay_method": order.pay_method.value,
+            "amount_due_fen": due, "total_fen": order.total_fen, "member": member.display_name if member else "",
+            "fulfilment": order.fulfilment.value, "delivery_address": order.delivery_address}
+
+
+# ---------------------------------------------------------------- cancel / expire / complete
+
+def _return_stock(order: Order, quantities: dict[int, int]) -> None:
+    for sku_id in sorted(quantities):
+        if quantities[sku_id] > 0:
+            db.session.execute(
+                sa.update(StoreStock).where(StoreStock.store_id == order.store_id, StoreStock.sku_id == sku_id)
+                .values(quantity=StoreStock.quantity + quantities[sku_id]).execution_options(synchronize_session=False))
+
+
+def cancel(order: Order, *, reason: str, now: datetime | None = None) -> bool:
+    """Cancels an unpaid order and returns its stock; True when this call did it. A pay-at-store order
+    that is waiting for pickup may be cancelled too (nothing was paid): its voucher is voided."""
+    now = now or now_utc()
+    unpaid_ready = order.status is OrderStatus.READY and order.pay_method is PayMethod.STORE and order.paid_at is None
+    if order.status is not OrderStatus.PENDING_PAYMENT and not unpaid_ready:
+        raise _state_error(order, "取消", "cancel")
+    if unpaid_ready:
+        vouchers.void(db.session.get(Voucher, order.voucher_id), reason=f"订单取消：{reason}")
+    if not _transition(order, OrderStatus.CANCELLED, note=reason, cancelled_at=now, cancel_reason=reason[:255],
+                       expires_at=None):
+        return False
+    _return_stock(order, {l.sku_id: l.open_quantity for l in order.lines})
+    from app.payments import service as payments
+
+    payments.close_open_payments(order)
+    return True
+
+
+def expired_unpaid(now: datetime, limit: int = 200) -> list[int]:
+    return list(db.session.execute(
+        sa.select(Order.id).where(Order.status == OrderStatus.PENDING_PAYMENT, Order.expires_at <= now)
+        .order_by(Order.id).limit(limit)
+    ).scalars())
+
+
+def complete_picked_up(now: datetime, *, after: timedelta = timedelta(days=7)) -> int:
+    """Picked-up orders become completed once the refund window after pickup has closed."""
+    ids = db.session.execute(sa.select(Order.id).where(
+        Order.status == OrderStatus.PICKED_UP, Order.picked_up_at <= now - after).limit(500)).scalars().all()
+    done = 0
+    for order_id in ids:
+        done += _transition(db.session.get(Order, order_id), OrderStatus.COMPLETED, completed_at=now)
+    return done
+
+
+# ---------------------------------------------------------------- refund
+
+def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = None, now: datetime | None = None):
+    """Refunds the whole order, or `quantities` {order_line_id: n}, while its voucher is not redeemed.
+
+    Records the refund (the money moves later, outside this transaction, with retries), returns the stock,
+    voids the pickup voucher, and issues a new one for the lines left. Returns the Refund, or None when
+    nothing had been paid (a pay-at-store order is simply cancelled)."""
+    from app.payments import service as payments
+
+    now = now or now_utc()
+    if order.status is OrderStatus.PICKED_UP or order.status is OrderStatus.COMPLETED:
+        raise PickedUp()
+    if order.status is not OrderStatus.READY:
+        raise _state_error(order, "退款", "refund")
+    if order.paid_at is None:
+        cancel(order, reason=reason, now=now)
+        return None
+    by_id = {l.id: l for l in order.lines}
+    quantities = quantities or {l.id: l.open_quantity for l in order.lines}
+    for line_id, qty in quantities.items():
+        line = by_id.get(line_id)
+        if line is None or qty < 0 or qty > line.open_quantity:
+            raise BadRequest(field="lines", zh="退款数量有误。", en="Wrong refund quantity.")
+    quantities = {k: v for k, v in quantities.items() if v}
+    if not quantities:
+        raise BadRequest(field="lines", zh="请选择要退款的商品。", en="Choose what to refund.")
+
+    # Refunds and redemptions exclude each other: voiding is conditional on the voucher being unused,
+    # so a refund racing a redeem at the counter loses cleanly (already_redeemed) or wins cleanly.
+    old = db.session.get(Voucher, order.voucher_id)
+    vouchers.void(old, reason=f"订单退款：{reason}")
+
+    amount = 0
+    for line_id, qty in sorted(quantities.items()):
+        moved = db.session.execute(
+            sa.update(OrderLine).where(OrderLine.id == line_id, OrderLine.refunded_quantity + qty <= OrderLine.quantity)
+            .values(refunded_quantity=OrderLine.refunded_quantity + qty).execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            raise BadRequest(field="lines", zh="退款数量有误。", en="Wrong refund quantity.")
+        amount += by_id[line_id].unit_price_fen * qty
+    _return_stock(order, {by_id[i].sku_id: q for i, q in quantities.items()})
+    db.session.execute(sa.update(Order).where(Order.id == order.id)
+                       .values(refunded_fen=Order.refunded_fen + amount).execution_options(synchronize_session=False))
+    db.session.expire(order)
+    for line in order.lines:
+        db.session.expire(line)
+    if all(l.open_quantity == 0 for l in order.lines):
+        _transition(order, OrderStatus.REFUNDED, note=reason, refunded_at=now)
+    else:
+        generation = 1 + int(old.source_ref.rsplit(":", 1)[1])
+        _issue_pickup_voucher(order, now, generation=generation)
+    merchant = db.session.get(Merchant, order.merchant_id)
+    points = amount // merchant.fen_per_point
+    refund_row = payments.request_refund(order, amount_fen=amount, reason=reason)
+    if points:
+        members.change_points(order.member_id, -points, reason=f"订单 {order.number} 退款",
+                              ref=f"refund:{refund_row.out_refund_no}")
+    return refund_row
+
+
+def orders_of(member: Member, limit: int = 50) -> list[Order]:
+    return list(db.session.execute(
+        sa.select(Order).where(Order.member_id == member.id).order_by(Order.id.desc()).limit(limit)
+        .options(selectinload(Order.lines))
+    ).scalars())
+
+
+def timeline(order: Order) -> list[OrderEvent]:
+    return list(db.session.execute(
+        sa.select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)).scalars())
+

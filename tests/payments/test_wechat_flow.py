@@ -1,0 +1,148 @@
+"""WeChat Pay v3 through our real code paths, against the local fake WeChat (real RSA signatures on
+requests, responses and notifications; AES-GCM encrypted resources)."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from app.core import clock
+from app.core.database import commit
+from app.extensions import db
+from app.members.service import member_for_wechat
+from app.orders import service as orders
+from app.orders.models import Order, OrderStatus, PayMethod
+from app.payments.models import Payment, PaymentStatus, ProcessedNotification, Refund, RefundStatus
+from app.web.payments import checkout_for
+from tests.fakes.wechat_server import FakeWeChat, default_keys, rsa_verify
+from tests.support.factories import make_product
+
+
+@pytest.fixture(scope="module")
+def fake():
+    server = FakeWeChat(default_keys()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def wechat(app, fake, tmp_path):
+    fake.reset()
+    keys = default_keys()
+    (tmp_path / "apiclient_key.pem").write_text(keys.merchant_private_pem)
+    (tmp_path / "pub_key.pem").write_text(keys.platform_public_pem)
+    saved = {k: app.config[k] for k in app.config if k.startswith("WECHAT") or k == "APP_BASE_URL"}
+    app.config.update(
+        APP_BASE_URL="https://shop.test", WECHAT_APPID=fake.appid, WECHAT_PAY_MCHID=fake.mchid,
+        WECHAT_PAY_PRIVATE_KEY_PATH=str(tmp_path / "apiclient_key.pem"),
+        WECHAT_PAY_CERT_SERIAL_NO=keys.merchant_serial, WECHAT_PAY_APIV3_KEY=fake.apiv3_key,
+        WECHAT_PAY_PUBLIC_KEY_PATH=str(tmp_path / "pub_key.pem"), WECHAT_PAY_PUBLIC_KEY_ID=keys.public_key_id,
+        WECHAT_PAY_CERT_DIR="", WECHAT_PAY_GATEWAY=fake.url,
+    )
+    yield fake
+    app.config.update(saved)
+
+
+@pytest.fixture
+def paying(world, wechat, app):
+    product = make_product(world.merchant, "拿铁", (("中杯", 2800, 2500),), stock={world.store: 5})
+    member = member_for_wechat(world.merchant.id, openid="o-wx-openid-1", nickname="微信用户")
+    order = orders.place_order(world.merchant, world.store, member, [orders.LineRequest(product.skus[0].id, 2)],
+                               pay_method=PayMethod.WECHAT)
+    commit()
+    with app.test_request_context():
+        payment, checkout = checkout_for(order, member)
+    return order, payment, checkout, member
+
+
+def notify(client, headers, body, kind="payment"):
+    return client.post(f"/webhooks/wechatpay/{kind}", data=body, headers=headers)
+
+
+def test_jsapi_checkout_parameters_are_signed_by_the_merchant(paying, wechat):
+    order, payment, checkout, member = paying
+    assert checkout.kind == "jsapi"
+    params = checkout.params
+    assert params["package"].startswith("prepay_id=") and params["signType"] == "RSA"
+    message = f"{params['appId']}\n{params['timeStamp']}\n{params['nonceStr']}\n{params['package']}\n"
+    assert rsa_verify(default_keys().merchant_public_key, message, params["paySign"])
+    sent = wechat.orders[payment.out_trade_no]
+    assert sent["amount"]["total"] == 5000 and sent["payer"]["openid"] == "o-wx-openid-1"
+    assert sent["notify_url"] == "https://shop.test/webhooks/wechatpay/payment"
+
+
+def test_notification_makes_the_order_ready_once(client, paying, wechat):
+    order, payment, _, _ = paying
+    headers, body = wechat.payment_notification(payment.out_trade_no)
+    assert notify(client, headers, body).status_code == 204
+    assert notify(client, headers, body).status_code == 204  # delivered twice
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.READY
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.PAID
+    assert db.session.get(Payment, payment.id).transaction_id.startswith("4200")
+    assert db.session.query(ProcessedNotification).count() == 1
+
+
+@pytest.mark.parametrize("tamper", ["bad_signature", "altered_body", "garbage_signature"])
+def test_tampered_notifications_are_refused(client, paying, wechat, tamper):
+    order, payment, _, _ = paying
+    headers, body = wechat.payment_notification(payment.out_trade_no, tamper=tamper)
+    r = notify(client, headers, body)
+    assert r.status_code == 401 and r.json["code"] == "FAIL"
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.PENDING_PAYMENT
+
+
+def test_stale_notification_is_refused(client, paying, wechat):
+    order, payment, _, _ = paying
+    headers, body = wechat.payment_notification(payment.out_trade_no, timestamp=time.time() - 360)
+    r = notify(client, headers, body)
+    assert r.status_code == 401 and r.json["message"] == "stale"
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.PENDING_PAYMENT
+
+
+def test_notification_under_another_apiv3_key_is_refused(client, paying, wechat):
+    order, payment, _, _ = paying
+    headers, body = wechat.payment_notification(payment.out_trade_no, apiv3_key="x" * 32)
+    assert notify(client, headers, body).status_code == 401
+
+
+def test_late_notification_is_caught_by_querying_before_cancel(paying, wechat, frozen):
+    from app import jobs
+
+    order, payment, _, _ = paying
+    wechat.mark_paid(payment.out_trade_no)  # the user paid; the notification never arrived
+    clock.advance(timedelta(minutes=20))
+    assert jobs.cancel_expired_orders_now() == 0
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.READY
+
+
+def test_unpaid_order_is_closed_at_wechat_and_cancelled(paying, wechat, frozen):
+    from app import jobs
+
+    order, payment, _, _ = paying
+    clock.advance(timedelta(minutes=20))
+    assert jobs.cancel_expired_orders_now() == 1
+    assert wechat.orders[payment.out_trade_no]["trade_state"] == "CLOSED"
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
+
+
+def test_refund_goes_to_wechat_after_commit_and_completes_by_notification(client, paying, wechat):
+    order, payment, _, _ = paying
+    headers, body = wechat.payment_notification(payment.out_trade_no)
+    notify(client, headers, body)
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    refund = orders.refund(order, reason="不想要了")
+    commit()  # the refund job runs after the commit (immediate mode in tests)
+    refund = db.session.get(Refund, refund.id)
+    assert refund.status is RefundStatus.PROCESSING and refund.attempts == 1
+    assert wechat.refunds[refund.out_refund_no]["amount"]["refund"] == 5000
+    headers, body = wechat.refund_notification(refund.out_refund_no, "SUCCESS")
+    assert notify(client, headers, body, kind="refund").status_code == 204
+    db.session.expire_all()
+    assert db.session.get(Refund, refund.id).status is RefundStatus.SUCCEEDED
