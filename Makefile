@@ -31,7 +31,7 @@ demo: db
 
 ## Set up, migrate, load demo data and serve on http://127.0.0.1:5000 with gunicorn.
 run: demo
-	$(BIN)/gunicorn wsgi:app -c gunicorn.conf.py
+	bash scripts/run.sh
 
 ## Set up and run the whole test suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set).
 test: setup-dev

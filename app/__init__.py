@@ -22,8 +22,13 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     if config:
         app.config.update(config)
     app.json.ensure_ascii = False
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from app.core import i18n, logging as applog, templating
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    from app.core import compression, i18n, logging as applog, templating
     from app.core import database
     from app.extensions import db, limiter, migrate
 
@@ -34,6 +39,7 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     limiter.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    compression.init_app(app)
 
     from app import models  # noqa: F401  (register every table on the metadata)
     from app.orders import receivers

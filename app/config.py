@@ -22,8 +22,6 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "GUESS_LIMITS_IP": ("20/minute;120/hour", "failed code lookups allowed per client IP"),
     "WECHAT_APPID": ("(empty)", "official account appid; empty means simulated WeChat sign-in"),
     "WECHAT_SECRET": ("(empty)", "official account secret"),
-    "WECHAT_TOKEN": ("(empty)", "server message token (messages and events)"),
-    "WECHAT_AES_KEY": ("(empty)", "message encoding AES key"),
     "WECHAT_OAUTH_SCOPE_BASE_ONLY": ("(empty)", "set to 1 to never ask for the WeChat profile (snsapi_userinfo)"),
     "WECHAT_API_BASE": ("(empty)", "override https://api.weixin.qq.com (tests point it at a local fake)"),
     "WECHAT_PAY_MCHID": ("(empty)", "WeChat Pay merchant id; empty means sandbox payments"),
@@ -35,6 +33,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "WECHAT_PAY_CERT_DIR": ("(empty)", "platform-certificate mode instead: folder for downloaded certificates"),
     "WECHAT_PAY_GATEWAY": ("(empty)", "override https://api.mch.weixin.qq.com (tests point it at a local fake)"),
     "HUEY_SQLITE_PATH": ("instance/huey.sqlite3", "job queue file when REDIS_URL is empty"),
+    "PROXY_COUNT": ("0", "trusted reverse proxies in front (1 behind nginx): client IPs for rate limits come from X-Forwarded-For"),
     "LOG_LEVEL": ("INFO", "log level of the JSON request log"),
 }
 
@@ -104,8 +103,6 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "GUESS_LIMITS_IP": env.get("GUESS_LIMITS_IP", "20/minute;120/hour"),
         "WECHAT_APPID": env.get("WECHAT_APPID", ""),
         "WECHAT_SECRET": env.get("WECHAT_SECRET", ""),
-        "WECHAT_TOKEN": env.get("WECHAT_TOKEN", ""),
-        "WECHAT_AES_KEY": env.get("WECHAT_AES_KEY", ""),
         "WECHAT_OAUTH_SCOPE_BASE_ONLY": env.get("WECHAT_OAUTH_SCOPE_BASE_ONLY", "") == "1",
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", ""),
         "WECHAT_PAY_MCHID": env.get("WECHAT_PAY_MCHID", ""),
@@ -116,6 +113,7 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "WECHAT_PAY_PUBLIC_KEY_ID": env.get("WECHAT_PAY_PUBLIC_KEY_ID", ""),
         "WECHAT_PAY_CERT_DIR": env.get("WECHAT_PAY_CERT_DIR", ""),
         "WECHAT_PAY_GATEWAY": env.get("WECHAT_PAY_GATEWAY", ""),
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "DEMO_SIGNIN": app_env != "production",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -115,8 +115,30 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # 1. pysqlite only opens transactions before DML, so DDL would autocommit statement by statement
+            #    and a failed migration would leave half a schema: drive the transaction ourselves.
+            # 2. Batch migrations rebuild SQLite tables (copy, drop, rename); with foreign keys enforced the
+            #    drop fails once other tables point at the table. Switch enforcement off for the migration
+            #    (before BEGIN, as SQLite requires) and check every reference before committing.
+            dbapi = connection.connection.driver_connection
+            dbapi.isolation_level = None
+            dbapi.execute("PRAGMA foreign_keys=OFF")
+            dbapi.execute("BEGIN")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = dbapi.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+        finally:
+            if sqlite:
+                if dbapi.in_transaction:
+                    dbapi.execute("ROLLBACK")
+                dbapi.execute("PRAGMA foreign_keys=ON")
+                dbapi.isolation_level = ""
 
 
 if context.is_offline_mode():

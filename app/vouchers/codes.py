@@ -27,8 +27,6 @@ BASE = len(ALPHABET)  # 31
 RANDOM_LENGTH = 11
 LENGTH = RANDOM_LENGTH + 1
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
-# Characters people type for the ones we left out.
-_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 def check_char(body: str) -> str:

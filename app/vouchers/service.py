@@ -146,7 +146,7 @@ def parse_presented(text: str, *, secret: str, max_age: int) -> tuple[str, int |
     if sep and head.replace("_", "").isalnum() and head.isupper():
         text = rest.strip()  # wx.scanQRCode: "QR_CODE,<content>" / "CODE_128,<content>"
     if codes.looks_like_code(text):
-        code = codes.normalise(text).translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+        code = codes.normalise(text)
         if not codes.is_valid(code):
             raise Forged(zh="券码有误（校验位不符），请核对后重新输入。",
                          en="This code has a typo (check character mismatch).")

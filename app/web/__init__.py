@@ -1,5 +1,25 @@
 """The front doors: one blueprint package per audience, all thin."""
-from flask import Flask
+from flask import Flask, g, request
+
+from app.core.errors import Forbidden
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _fresh_request_cache():
+    # Who is signed in is cached on `g` for one request only (tests keep one app context across requests).
+    for key in ("staff", "members"):
+        g.pop(key, None)
+
+
+def _same_origin():
+    """Forms are protected by SameSite=Lax cookies; refuse a cross-site POST outright when the browser says
+    where it came from. The JSON API (bearer keys) and webhooks (signed) are not cookie-authenticated."""
+    if request.method not in UNSAFE or request.path.startswith(("/api/", "/webhooks/")):
+        return
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and origin.rstrip("/") != request.host_url.rstrip("/"):
+        raise Forbidden(zh="请求来源不是本站，已拒绝。", en="Cross-site request refused.", origin=origin)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -9,6 +29,8 @@ def register_blueprints(app: Flask) -> None:
     from app.web.payments import bp as payments_bp
     from app.web.shop import bp as shop_bp
 
+    app.before_request(_fresh_request_cache)
+    app.before_request(_same_origin)
     app.register_blueprint(health_bp)
     app.register_blueprint(shop_bp)
     app.register_blueprint(payments_bp)

@@ -40,3 +40,12 @@ def test_unknown_api_path_is_json_envelope(client):
     r = client.get("/api/v1/nope")
     assert r.status_code == 404
     assert r.json["error"]["code"] == "not_found"
+
+
+def test_cross_site_form_posts_are_refused(client, world):
+    r = client.post("/counter/login", data={"username": "cashier", "password": "x"},
+                    headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    r = client.post("/counter/login", data={"username": "cashier", "password": "pass1234"},
+                    headers={"Origin": "http://localhost"})
+    assert r.status_code == 302

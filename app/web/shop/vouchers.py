@@ -54,7 +54,9 @@ def holder_page(holder: str):
     return render_template(
         "shop/voucher.html", voucher=voucher, merchant=merchant, stores=stores, holder=holder,
         status=effective_status(voucher, now_utc()), pretty_code=codes.pretty(voucher.code),
-        rotating=merchant.rotate_qr and not voucher.static_qr,
+        # The phone's QR rotates whenever the merchant wants rotation, even for a voucher that also has a
+        # printed (static) token: a screenshot of the phone must go stale.
+        rotating=merchant.rotate_qr,
         rotate_seconds=current_app.config["QR_ROTATE_SECONDS"],
     )
 
@@ -64,7 +66,7 @@ def holder_qr(holder: str):
     """A fresh rotating QR, made only when the phone asks for the next one."""
     voucher = _holder_voucher(holder)
     merchant = db.session.get(Merchant, voucher.merchant_id)
-    rotating = merchant.rotate_qr and not voucher.static_qr
+    rotating = merchant.rotate_qr
     token = qr_token(voucher, rotating=rotating)
     body = qr.svg(qr_content(token)) if rotating else qr.cached_svg(qr_content(token))
     return _image(body, "image/svg+xml", immutable=False)

@@ -1,0 +1,183 @@
+"""The counter in a tablet-sized Chromium: sign in, type or scan a code, see the verdict, redeem, undo."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from app.vouchers import codes
+from tests.browser.conftest import CHROMIUM_ARGS, TABLET, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_with_a_wrong_password_shows_the_error(tablet, base):
+    tablet.goto(base + "/counter/login")
+    tablet.get_by_test_id("login-username").fill("cashier1")
+    tablet.get_by_test_id("login-password").fill("wrong-password")
+    tablet.get_by_test_id("login-submit").click()
+    expect(tablet.get_by_test_id("login-error")).to_be_visible()
+    expect(tablet.get_by_test_id("login-username")).to_have_value("cashier1")
+
+
+def test_typed_code_redeems_once_then_names_when_where_and_who(tablet, base, issue, shot):
+    voucher = issue("拿铁兑换券", handover="中杯拿铁 1 杯")
+    sign_in(tablet, base)
+    expect(tablet.get_by_test_id("store-name")).to_have_text("人民广场店")
+    expect(tablet.get_by_test_id("staff-name")).to_have_text("张三")
+
+    code_input = tablet.get_by_test_id("code-input")
+    code_input.press_sequentially(voucher["code"].replace("-", "").lower())
+    expect(code_input).to_have_value(voucher["code"])  # upper-cased and grouped while typing
+    expect(tablet.get_by_test_id("code-hint")).to_have_attribute("data-state", "ok")
+    tablet.get_by_test_id("lookup").click()
+
+    result = tablet.get_by_test_id("result")
+    expect(result).to_have_attribute("data-state", "ok")
+    expect(result).to_be_visible()
+    expect(tablet.get_by_test_id("result-title")).to_have_text("拿铁兑换券")
+    expect(result).to_contain_text("中杯拿铁 1 杯")
+    expect(result).to_contain_text("不记名")
+    expect(result).to_contain_text("1 / 1")
+    shot(tablet, "counter-green")
+
+    tablet.get_by_test_id("confirm").click()
+    success = tablet.get_by_test_id("success")
+    expect(success).to_be_visible()
+    expect(success).to_contain_text("核销成功")
+    expect(tablet.get_by_test_id("success-handover")).to_have_text("中杯拿铁 1 杯")
+    expect(tablet.get_by_test_id("success-uses")).to_contain_text("0 / 1")
+    expect(tablet.get_by_test_id("undo")).to_be_visible()
+    expect(result).to_be_hidden()
+    row = tablet.locator(f'[data-testid="today-row"][data-voucher-id="{voucher["id"]}"]')
+    expect(row).to_have_attribute("data-state", "done")
+    expect(row).to_contain_text("张三")
+    shot(tablet, "counter-success")
+
+    tablet.get_by_test_id("next").click()
+    code_input.fill(voucher["code"])
+    tablet.get_by_test_id("lookup").click()
+    expect(result).to_have_attribute("data-state", "refused")
+    expect(result).to_have_attribute("data-code", "already_redeemed")
+    message = tablet.get_by_test_id("result-message")
+    expect(message).to_contain_text("人民广场店")
+    expect(message).to_contain_text("张三")
+    expect(message).to_contain_text("此券已于")
+    expect(tablet.get_by_test_id("result-code")).to_have_text(voucher["code"])
+    expect(tablet.get_by_test_id("confirm")).to_be_hidden()
+    shot(tablet, "counter-red")
+
+
+def test_a_typo_is_flagged_at_once_and_the_server_calls_it_forged(tablet, base, issue):
+    voucher = issue("可颂兑换券")
+    sign_in(tablet, base)
+    asked = []
+    tablet.on("request", lambda r: asked.append(r.url) if "/counter/verify" in r.url else None)
+
+    good = voucher["code"].replace("-", "")
+    wrong_last = next(c for c in codes.ALPHABET if c != good[-1])
+    code_input = tablet.get_by_test_id("code-input")
+    hint = tablet.get_by_test_id("code-hint")
+    code_input.press_sequentially(good[:-1] + wrong_last)
+    expect(hint).to_have_attribute("data-state", "bad-check")
+    expect(hint).to_have_text("校验位错误，请检查输入")
+    assert asked == []  # flagged by the page itself
+
+    tablet.get_by_test_id("lookup").click()
+    result = tablet.get_by_test_id("result")
+    expect(result).to_have_attribute("data-code", "forged")
+    expect(result).to_have_attribute("data-state", "refused")
+    assert len(asked) == 1
+
+    # Characters left out of the alphabet (0/O/1/I/L) are flagged while typing.
+    code_input.fill("")
+    code_input.press_sequentially("ab0")
+    expect(hint).to_have_attribute("data-state", "bad-char")
+    expect(code_input).to_have_value("AB0")
+
+
+def test_a_redeem_whose_answer_was_lost_is_retried_with_the_same_key(tablet, base, issue):
+    """The first redeem reaches the server but its answer never comes back (network drop); the cashier
+    taps again: the page sends the same idempotency key and the server replays the first answer."""
+    voucher = issue("贝果兑换券", handover="原味贝果 1 个")
+    sign_in(tablet, base)
+    sent = []
+
+    def drop_first_answer(route):
+        sent.append(route.request.post_data_json["idempotency_key"])
+        if len(sent) == 1:
+            route.fetch()          # the server redeems...
+            route.abort("failed")  # ...and the answer is lost
+        else:
+            route.continue_()
+
+    tablet.route("**/counter/redeem", drop_first_answer)
+    tablet.get_by_test_id("code-input").fill(voucher["code"])
+    tablet.get_by_test_id("lookup").click()
+    expect(tablet.get_by_test_id("result")).to_have_attribute("data-state", "ok")
+    confirm = tablet.get_by_test_id("confirm")
+    confirm.click()
+    expect(confirm).to_contain_text("网络异常")
+    expect(confirm).to_be_enabled()
+    confirm.click()
+    expect(tablet.get_by_test_id("success")).to_have_attribute("data-state", "done")
+    assert len(sent) == 2 and sent[0] == sent[1] and len(sent[0]) >= 16
+    expect(tablet.locator(f'[data-testid="today-row"][data-voucher-id="{voucher["id"]}"]')).to_have_count(1)
+
+
+def _y4m(path, content: str, frames: int = 30) -> None:
+    """A 640x480 Y4M clip of `content`'s QR centred on white, for Chromium's fake camera."""
+    import qrcode
+    from PIL import Image
+
+    qr = qrcode.QRCode(border=4, box_size=1)
+    qr.add_data(content)
+    qr.make(fit=True)
+    img = qr.make_image(fill_color="black", back_color="white").convert("L")
+    side = (300 // img.size[0]) * img.size[0]  # inside qr-scanner's scan region (the middle 2/3)
+    img = img.resize((side, side), Image.NEAREST)
+    canvas = Image.new("RGB", (640, 480), "white")
+    canvas.paste(img.convert("RGB"), ((640 - side) // 2, (480 - side) // 2))
+    y, cb, cr = canvas.convert("YCbCr").split()
+    chroma = [plane.resize((320, 240), Image.BILINEAR).tobytes() for plane in (cb, cr)]
+    frame = b"FRAME\n" + y.tobytes() + chroma[0] + chroma[1]
+    with open(path, "wb") as f:
+        f.write(b"YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\n")
+        for _ in range(frames):
+            f.write(frame)
+
+
+def test_camera_scan_redeems_and_undo_shows_in_todays_list(launch, base, issue, tmp_path, shot):
+    voucher = issue("卡布奇诺兑换券", handover="中杯卡布奇诺 1 杯")
+    clip = tmp_path / "qr.y4m"
+    _y4m(clip, voucher["qr_content"])
+    camera_browser = launch("--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip.resolve()}",
+                            "--use-fake-ui-for-media-stream")
+    context = camera_browser.new_context(**TABLET, permissions=["camera"])
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    try:
+        sign_in(page, base)
+        page.get_by_test_id("camera").click()
+        result = page.get_by_test_id("result")
+        expect(result).to_have_attribute("data-state", "ok", timeout=10_000)
+        expect(page.get_by_test_id("result-title")).to_have_text("卡布奇诺兑换券")
+        expect(page.get_by_test_id("video-box")).to_be_hidden()  # the camera stops on a result
+
+        page.get_by_test_id("confirm").click()
+        expect(page.get_by_test_id("success")).to_have_attribute("data-state", "done")
+        row = page.locator(f'[data-testid="today-row"][data-voucher-id="{voucher["id"]}"]')
+        expect(row).to_have_attribute("data-state", "done")
+
+        page.get_by_test_id("undo").click()
+        page.get_by_test_id("undo-confirm").click()
+        expect(page.get_by_test_id("undo-error")).to_have_text("请填写撤销原因。")  # a reason is required
+        page.get_by_test_id("undo-reason").fill("顾客改主意了")
+        page.get_by_test_id("undo-confirm").click()
+        expect(page.get_by_test_id("success")).to_have_attribute("data-state", "undone")
+        expect(page.get_by_test_id("success-uses")).to_contain_text("1 / 1")
+        expect(page.get_by_test_id("undo")).to_be_hidden()
+        expect(row).to_have_attribute("data-state", "undone")
+        expect(row).to_contain_text("顾客改主意了")
+        shot(page, "counter-undone")
+    finally:
+        context.close()
