@@ -1,13 +1,16 @@
+"""The shop's front page: stores (nearest first when the phone shares its position), search, category
+chips and product cards."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, url_for
-from sqlalchemy.orm import selectinload
+from flask import make_response, redirect, render_template, request, url_for
 
-from app.catalog.models import Category, Product
+from app.catalog import service as catalog
 from app.extensions import db
-from app.merchants.models import Merchant, Store
+from app.merchants.models import Merchant
 from app.web.shop import bp
+from app.web.shop.catalog import (int_arg, pick_store, remember_position, remember_store, shopper_position)
+from app.web.shop.session import current_member, merchant_by_slug
 
 
 @bp.get("/")
@@ -20,18 +23,27 @@ def index():
 
 @bp.get("/m/<slug>/")
 def home(slug: str):
-    merchant = db.session.execute(sa.select(Merchant).where(Merchant.slug == slug)).scalar_one_or_none()
-    if merchant is None:
-        abort(404)
-    stores = db.session.execute(
-        sa.select(Store).where(Store.merchant_id == merchant.id, Store.active.is_(True)).order_by(Store.id)
-    ).scalars().all()
-    products = db.session.execute(
-        sa.select(Product).where(Product.merchant_id == merchant.id, Product.active.is_(True))
-        .options(selectinload(Product.skus)).order_by(Product.featured.desc(), Product.id)
-    ).scalars().all()
-    categories = db.session.execute(
-        sa.select(Category).where(Category.merchant_id == merchant.id).order_by(Category.sort, Category.id)
-    ).scalars().all()
-    return render_template("shop/home.html", merchant=merchant, stores=stores, products=products,
-                           categories=categories)
+    merchant = merchant_by_slug(slug)
+    position, position_from_request = shopper_position()
+    nearby = catalog.stores_near(merchant.id, position)
+    chosen, source = pick_store([n.store for n in nearby], int_arg("store"), merchant.id)
+    if source == "default":
+        chosen = None  # the shopper has not chosen: mark no store as theirs
+    categories = catalog.categories(merchant.id)
+    category_id = int_arg("c")
+    if category_id not in {c.id for c in categories}:
+        category_id = None
+    q = request.args.get("q", "").strip()[:60]
+    products = catalog.search_products(merchant.id, q=q or None, category_id=category_id)
+    filtering = bool(q) or category_id is not None
+    response = make_response(render_template(
+        "shop/home.html", merchant=merchant, nearby=nearby, stores=[n.store for n in nearby], chosen=chosen,
+        located=position is not None, categories=categories, category_id=category_id, q=q,
+        products=products, featured=[] if filtering else [p for p in products if p.featured],
+        filtering=filtering, member=current_member(merchant.id), format_distance=catalog.format_distance,
+    ))
+    if position is not None and position_from_request:
+        remember_position(response, position)
+    if chosen is not None and source == "request":
+        remember_store(response, merchant.id, chosen.id)
+    return response

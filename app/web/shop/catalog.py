@@ -1,0 +1,219 @@
+"""Product page (flow 1: a shelf QR opens it), its shelf QR, and the store page.
+
+The store the shopper is at comes from ?store= (a shelf QR carries it), else the cookie `store_<merchant id>`,
+else the merchant's first store; opening a store page or a product page with ?store= remembers it.
+"""
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+from flask import Response, abort, current_app, make_response, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from app.catalog import service as catalog
+from app.core import i18n
+from app.core.clock import now_utc, to_shanghai
+from app.merchants.models import Merchant, Store
+from app.vouchers import qr
+from app.web.shop import bp
+from app.web.shop.session import current_member, merchant_by_slug
+
+STORE_COOKIE_MAX_AGE = 90 * 86400
+GEO_COOKIE = "geo"
+GEO_COOKIE_MAX_AGE = 30 * 60
+
+i18n.register({
+    "搜索商品": "Search products",
+    "搜索": "Search",
+    "附近门店": "Nearest stores",
+    "无法获取位置": "Location unavailable",
+    "全部": "All",
+    "推荐": "Featured",
+    "当前门店": "Your store",
+    "没有找到相关商品": "No matching products",
+    "清除筛选": "Clear filters",
+    "有货": "In stock",
+    "已售罄": "Sold out",
+    "仅剩 {n} 件": "Only {n} left",
+    "本店已售罄": "Sold out at this store",
+    "规格": "Option",
+    "数量": "Quantity",
+    "加入购物车": "Add to cart",
+    "立即购买": "Buy now",
+    "会员价 ¥{p}": "Member ¥{p}",
+    "登录享会员价": "Sign in for member prices",
+    "评价": "Reviews",
+    "{n} 条评价": "{n} reviews",
+    "暂无评价": "No reviews yet",
+    "货架二维码": "Shelf QR code",
+    "门店详情": "Store details",
+    "切换": "Change",
+    "导航": "Directions",
+    "支持 {km} 公里内配送": "Delivers within {km} km",
+    "仅支持到店自提": "Pickup only",
+    "营业中": "Open now",
+    "休息中": "Closed now",
+    "本店有货": "In stock here",
+    "本店暂无现货": "Nothing in stock here right now",
+    "配送": "Delivery",
+    "在售商品": "Products",
+    "选择门店": "Choose a store",
+    "查看": "Show",
+})
+
+
+# --- shared by the shop's catalog pages --------------------------------------------------------------
+
+def int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def store_cookie_name(merchant_id: int) -> str:
+    return f"store_{merchant_id}"
+
+
+def remembered_store_id(merchant_id: int) -> int | None:
+    raw = request.cookies.get(store_cookie_name(merchant_id), "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def remember_store(response: Response, merchant_id: int, store_id: int) -> Response:
+    response.set_cookie(store_cookie_name(merchant_id), str(store_id), max_age=STORE_COOKIE_MAX_AGE,
+                        samesite="Lax", httponly=True, path="/")
+    return response
+
+
+def pick_store(stores: list[Store], requested_id: int | None, merchant_id: int) -> tuple[Store | None, str]:
+    """The store to show: ?store= when it is one of `stores`, else the remembered one, else the first.
+    Returns (store, source) with source "request", "cookie" or "default"."""
+    by_id = {s.id: s for s in stores}
+    if requested_id in by_id:
+        return by_id[requested_id], "request"
+    remembered = remembered_store_id(merchant_id)
+    if remembered in by_id:
+        return by_id[remembered], "cookie"
+    return (stores[0] if stores else None), "default"
+
+
+def _coordinate(raw: str | None, limit: float) -> float | None:
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and -limit <= value <= limit else None
+
+
+def shopper_position() -> tuple[tuple[float, float] | None, bool]:
+    """(lat, lng) from ?lat=&lng= (the page's geolocation button), else from the short-lived `geo`
+    cookie those set. Returns (position, came_from_request)."""
+    lat, lng = _coordinate(request.args.get("lat"), 90), _coordinate(request.args.get("lng"), 180)
+    if lat is not None and lng is not None:
+        return (lat, lng), True
+    parts = request.cookies.get(GEO_COOKIE, "").split(":")
+    if len(parts) == 2:
+        lat, lng = _coordinate(parts[0], 90), _coordinate(parts[1], 180)
+        if lat is not None and lng is not None:
+            return (lat, lng), False
+    return None, False
+
+
+def remember_position(response: Response, position: tuple[float, float]) -> None:
+    # About 100 m precision is plenty to sort stores, and keeps less of the shopper's whereabouts.
+    response.set_cookie(GEO_COOKIE, f"{position[0]:.3f}:{position[1]:.3f}", max_age=GEO_COOKIE_MAX_AGE,
+                        samesite="Lax", httponly=True, path="/")
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """url_for, or None while another module's route does not exist yet."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _merchant_product(slug: str, product_id: int):
+    merchant = merchant_by_slug(slug)
+    product = catalog.product_of(merchant.id, product_id)
+    if product is None:
+        abort(404)
+    return merchant, product
+
+
+# --- product ----------------------------------------------------------------------------------------
+
+@bp.get("/m/<slug>/p/<int:product_id>")
+def product(slug: str, product_id: int):
+    merchant, product = _merchant_product(slug, product_id)
+    member = current_member(merchant.id)
+    stores = catalog.active_stores(merchant.id)
+    store, source = pick_store(stores, int_arg("store"), merchant.id)
+    sku_ids = [s.id for s in product.skus]
+    table = catalog.stock_table([s.id for s in stores], sku_ids)  # one stock query for every store
+    stock = table.get(store.id, {}) if store else {}
+    in_stock_at = {s.id: any(q > 0 for q in table[s.id].values()) for s in stores}
+    selected = next((s for s in product.skus if stock.get(s.id, 0) > 0), None)
+    shown = selected or (product.skus[0] if product.skus else None)
+    response = make_response(render_template(
+        "shop/product.html", merchant=merchant, product=product, member=member, stores=stores, store=store,
+        stock=stock, in_stock_at=in_stock_at, selected=selected, shown=shown,
+        summary=catalog.review_summary(merchant.id, product.id),
+        reviews=catalog.recent_reviews(merchant.id, product.id, limit=10),
+        cart_url=f"/m/{merchant.slug}/cart/add",
+        signin_url=None if member else optional_url("shop.signin", slug=merchant.slug,
+                                                    next=request.full_path.rstrip("?")),
+        qr_url=url_for("shop.product_qr", slug=merchant.slug, product_id=product.id,
+                       store=store.id if store else None),
+        price_to_pay=catalog.price_to_pay, stock_level=catalog.stock_level,
+    ))
+    if store is not None and source == "request":
+        remember_store(response, merchant.id, store.id)
+    return response
+
+
+def product_link(merchant: Merchant, product_id: int, store_id: int | None) -> str:
+    """The absolute product URL a shelf QR carries."""
+    path = url_for("shop.product", slug=merchant.slug, product_id=product_id, store=store_id)
+    return current_app.config["APP_BASE_URL"] + path
+
+
+@bp.get("/m/<slug>/p/<int:product_id>/qr.png")
+def product_qr(slug: str, product_id: int):
+    """A shelf or poster QR opening the product page with its store chosen."""
+    merchant, product = _merchant_product(slug, product_id)
+    store_id = int_arg("store")
+    if store_id is not None and catalog.store_of(merchant.id, store_id) is None:
+        abort(404)
+    response = Response(qr.cached_png(product_link(merchant, product.id, store_id)), mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+# --- store ------------------------------------------------------------------------------------------
+
+def delivery_km(metres: int) -> str:
+    km = metres / 1000
+    return f"{km:g}" if km == round(km, 1) else f"{km:.1f}"
+
+
+@bp.get("/m/<slug>/s/<int:store_id>")
+def store(slug: str, store_id: int):
+    merchant = merchant_by_slug(slug)
+    store = catalog.store_of(merchant.id, store_id)
+    if store is None:
+        abort(404)
+    products = catalog.products_in_stock(merchant.id, store.id)
+    amap = url_for_amap(store)
+    response = make_response(render_template(
+        "shop/store.html", merchant=merchant, store=store, products=products, amap_url=amap,
+        member=current_member(merchant.id), open_now=catalog.is_open(store, to_shanghai(now_utc()).time()),
+        delivery_km=delivery_km(store.delivery_radius_m) if store.delivery_radius_m else None,
+    ))
+    return remember_store(response, merchant.id, store.id)
+
+
+def url_for_amap(store: Store) -> str:
+    """A plain link to Amap's marker page (opens the Amap app when installed); no map script."""
+    return "https://uri.amap.com/marker?" + urlencode(
+        {"position": f"{store.longitude},{store.latitude}", "name": store.name}, safe=",")
