@@ -46,6 +46,7 @@ def issued_json(voucher: Voucher) -> dict:
 @key_required(KeyKind.MERCHANT)
 def issue_voucher():
     data = parse(IssueVoucher, request.get_json(silent=True))
+    data.reference = data.reference or None  # an empty reference is no reference
     if data.reference:
         # The issuing system's reference makes a retried issue return the first voucher (200), not a twin.
         earlier = service.by_reference(g.principal.merchant_id, VoucherSource.API, data.reference)
