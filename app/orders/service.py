@@ -202,16 +202,16 @@ def on_paid(order: Order, *, amount_fen: int, now: datetime) -> bool:
     if order.status is OrderStatus.PENDING_PAYMENT:
         if _transition(order, OrderStatus.READY, note="已支付", ready_at=now, paid_at=now, expires_at=None):
             _issue_pickup_voucher(order, now)
-            _earn_points(order, amount_fen)
+            _earn_points(order, amount_fen, ref=f"order:{order.id}:earn")
             return True
     return False
 
 
-def _earn_points(order: Order, paid_fen: int) -> None:
+def _earn_points(order: Order, paid_fen: int, *, ref: str) -> None:
     merchant = db.session.get(Merchant, order.merchant_id)
     points = paid_fen // merchant.fen_per_point
     if points > 0:
-        members.change_points(order.member_id, points, reason=f"订单 {order.number} 消费", ref=f"order:{order.id}:earn")
+        members.change_points(order.member_id, points, reason=f"订单 {order.number} 消费", ref=ref)
 
 
 def order_for_voucher(voucher: Voucher) -> Order | None:
@@ -229,15 +229,35 @@ def on_picked_up(voucher: Voucher, *, now: datetime) -> None:
         if order.pay_method is PayMethod.STORE and order.paid_at is None:
             from app.payments import service as payments
 
-            payments.collected_at_store(order, now=now)
-            _earn_points(order, order.total_fen - order.refunded_fen)
+            payment = payments.collected_at_store(order, now=now)
+            _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")
 
 
 def on_pickup_undone(voucher: Voucher, *, now: datetime) -> None:
     order = order_for_voucher(voucher)
     if order is None or order.voucher_id != voucher.id:
         return
-    _transition(order, OrderStatus.READY, note="撤销核销", picked_up_at=None)
+    if not _transition(order, OrderStatus.READY, note="撤销核销", picked_up_at=None):
+        return
+    if order.pay_method is PayMethod.STORE:
+        # The counter took the money with the pickup; undoing the pickup hands it back at the counter.
+        from app.payments import service as payments
+
+        payment = payments.return_collection(order, now=now)
+        if payment is not None:
+            merchant = db.session.get(Merchant, order.merchant_id)
+            points = payment.amount_fen // merchant.fen_per_point
+            if points:
+                members.change_points(order.member_id, -points, reason=f"订单 {order.number} 撤销核销",
+                                      ref=f"payment:{payment.id}:undo")
+
+
+def cancel_if_expired(order: Order, *, now: datetime | None = None) -> bool:
+    """Cancels an unpaid order past its time now, instead of waiting for the job; True when it did."""
+    now = now or now_utc()
+    if order.status is OrderStatus.PENDING_PAYMENT and order.expires_at is not None and order.expires_at <= now:
+        return cancel(order, reason="超时未支付，自动取消", now=now)
+    return False
 
 
 def counter_info(voucher: Voucher) -> dict | None:

@@ -24,7 +24,7 @@ PAYMENT_TRANSITIONS = {
     PaymentStatus.CREATED: {PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CLOSED},
     PaymentStatus.FAILED: {PaymentStatus.PAID},  # a late success notification still wins: the money moved
     PaymentStatus.CLOSED: {PaymentStatus.PAID},  # paid after the order was cancelled: refunded automatically
-    PaymentStatus.PAID: set(),
+    PaymentStatus.PAID: {PaymentStatus.CLOSED},  # only a pay-at-store collection, when its pickup is undone
 }
 
 

@@ -120,6 +120,27 @@ def collected_at_store(order: Order, *, now: datetime) -> Payment:
     return payment
 
 
+def return_collection(order: Order, *, now: datetime) -> Payment | None:
+    """Undoing a pay-at-store pickup: the money collected with it goes back at the counter, recorded as a
+    refund of that collection, and the order is due again."""
+    payment = db.session.execute(
+        sa.select(Payment).where(Payment.order_id == order.id, Payment.provider == PayMethod.STORE,
+                                 Payment.status == PaymentStatus.PAID)
+        .order_by(Payment.id.desc()).limit(1)).scalar_one_or_none()
+    if payment is None:
+        return None
+    db.session.add(Refund(merchant_id=order.merchant_id, payment_id=payment.id, order_id=order.id,
+                          out_refund_no=_trade_no("R"), amount_fen=payment.amount_fen, reason="撤销核销，现金退还",
+                          status=RefundStatus.SUCCEEDED, attempts=0, created_at=now, succeeded_at=now))
+    db.session.execute(sa.update(Payment).where(Payment.id == payment.id).values(status=PaymentStatus.CLOSED)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(sa.update(Order).where(Order.id == order.id).values(paid_at=None)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(order)
+    db.session.flush()
+    return payment
+
+
 def open_payments(order: Order) -> list[Payment]:
     return list(db.session.execute(sa.select(Payment).where(
         Payment.order_id == order.id, Payment.status == PaymentStatus.CREATED).order_by(Payment.id)).scalars())

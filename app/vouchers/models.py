@@ -30,7 +30,7 @@ TRANSITIONS: dict[VoucherStatus, set[VoucherStatus]] = {
     VoucherStatus.PARTLY_USED: {VoucherStatus.PARTLY_USED, VoucherStatus.REDEEMED, VoucherStatus.ISSUED,
                                 VoucherStatus.EXPIRED, VoucherStatus.REVOKED, VoucherStatus.VOID},
     VoucherStatus.REDEEMED: {VoucherStatus.PARTLY_USED, VoucherStatus.ISSUED},  # only by undo
-    VoucherStatus.EXPIRED: set(),
+    VoucherStatus.EXPIRED: {VoucherStatus.VOID},  # a paid order never picked up can still be refunded
     VoucherStatus.REVOKED: set(),
     VoucherStatus.VOID: set(),
 }

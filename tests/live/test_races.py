@@ -12,25 +12,8 @@ from urllib.parse import urlparse
 import pytest
 import sqlalchemy as sa
 
-from tests.support.databases import fresh_database
-from tests.support.live import app_env, gunicorn, prepare
 
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture(scope="module")
-def server():
-    with fresh_database("race") as url:
-        env = app_env(url)
-        demo = prepare(env)
-        with gunicorn(env, workers=4) as base:
-            engine = sa.create_engine(_sa_url(url))
-            yield base, demo, engine
-            engine.dispose()
-
-
-def _sa_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
 
 
 def call(base: str, path: str, body: dict, key: str) -> tuple[int, dict]:

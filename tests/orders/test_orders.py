@@ -259,3 +259,51 @@ def test_every_status_change_is_in_the_timeline(shop):
     pay(order)
     events = db.session.query(OrderEvent).filter_by(order_id=order.id).order_by(OrderEvent.id).all()
     assert [e.status_after for e in events] == ["pending_payment", "ready"]
+
+
+def test_undoing_a_pay_at_store_pickup_hands_the_money_back(shop):
+    world, product, member = shop
+    order = place(world, member, [(product.skus[0], 2)], pay_method=PayMethod.STORE)
+    voucher = db.session.get(Voucher, order.voucher_id)
+    result = vouchers.redeem(voucher, counter(world))
+    commit()
+    assert db.session.get(Member, member.id).points == 50
+    vouchers.undo(result.redemption_id, counter(world), reason="顾客没带钱", undo_window_minutes=30)
+    commit()
+    db.session.refresh(order)
+    assert order.status is OrderStatus.READY and order.paid_at is None
+    assert orders.counter_info(db.session.get(Voucher, order.voucher_id))["amount_due_fen"] == 5000
+    back = db.session.query(Refund).filter_by(order_id=order.id).one()
+    assert back.amount_fen == 5000 and back.status is RefundStatus.SUCCEEDED
+    assert db.session.get(Member, member.id).points == 0
+    # picked up again later: collected again, points earned again
+    vouchers.redeem(db.session.get(Voucher, order.voucher_id), counter(world))
+    commit()
+    db.session.refresh(order)
+    assert order.status is OrderStatus.PICKED_UP and order.paid_at is not None
+    assert db.session.get(Member, member.id).points == 50
+
+
+def test_an_expired_pickup_voucher_can_still_be_refunded(shop, frozen):
+    world, product, member = shop
+    order = place(world, member, [(product.skus[0], 1)])
+    pay(order)
+    db.session.refresh(order)
+    clock.advance(timedelta(days=8))
+    db.session.execute(sa.update(Voucher).where(Voucher.id == order.voucher_id).values(status=VoucherStatus.EXPIRED))
+    commit()
+    orders.refund(order, reason="一直没来取")
+    commit()
+    db.session.refresh(order)
+    assert order.status is OrderStatus.REFUNDED
+    assert db.session.get(Voucher, order.voucher_id).status is VoucherStatus.VOID
+
+
+def test_paying_an_order_past_its_time_cancels_it_instead(shop, frozen):
+    world, product, member = shop
+    order = place(world, member, [(product.skus[0], 1)])
+    clock.advance(timedelta(minutes=16))
+    assert orders.cancel_if_expired(order) is True
+    commit()
+    db.session.refresh(order)
+    assert order.status is OrderStatus.CANCELLED

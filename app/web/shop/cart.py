@@ -1,0 +1,232 @@
+"""The cart: one store per merchant at a time, kept in the Flask session.
+
+session["carts"] = {"<merchant_id>": {"store": <store_id>, "lines": [[sku_id, quantity], ...]}}
+
+Nothing is reserved here: stock is taken atomically when the order is placed (orders.service.place_order);
+the cart only warns when the store has fewer than wanted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import redirect, render_template, request, session, url_for
+from sqlalchemy.orm import selectinload
+
+from app.catalog.models import Product, Sku, StoreStock
+from app.core import i18n
+from app.core.errors import BadRequest, NotFound
+from app.extensions import db
+from app.merchants.models import Merchant, Store
+from app.orders.service import MAX_QUANTITY
+from app.web.shop import bp
+from app.web.shop.session import current_member, merchant_by_slug
+
+i18n.register({
+    "购物车": "Cart",
+    "购物车是空的": "Your cart is empty",
+    "去逛逛": "Browse products",
+    "取货门店": "Pickup store",
+    "删除": "Remove",
+    "减少": "Fewer",
+    "增加": "More",
+    "去结算": "Check out",
+    "清空购物车": "Empty the cart",
+    "本店仅剩 {n} 件": "Only {n} left at this store",
+    "本店暂无库存": "Out of stock at this store",
+    "登录后享会员价": "Sign in for member prices",
+    "已按会员价计算": "Member prices applied",
+    "更换门店？": "Change store?",
+    "购物车里是「{old}」的商品。一次只能在一家门店下单，切换到「{new}」将清空购物车。":
+        "Your cart holds items from “{old}”. An order comes from one store; switching to “{new}” empties the cart.",
+    "清空并切换": "Empty and switch",
+    "保留原购物车": "Keep my cart",
+    "已加入购物车": "Added to the cart",
+    "商品不存在或已下架。": "This product is not sold any more.",
+    "门店不存在或已停业。": "This store is not available.",
+})
+
+
+# ---------------------------------------------------------------------------------------------- session
+
+def cart_of(merchant_id: int) -> dict:
+    """{"store": id or None, "lines": [[sku_id, qty], ...]} — a copy; save with save_cart."""
+    raw = (session.get("carts") or {}).get(str(merchant_id)) or {}
+    lines = []
+    for pair in raw.get("lines") or []:
+        try:
+            sku_id, qty = int(pair[0]), int(pair[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if qty > 0:
+            lines.append([sku_id, min(qty, MAX_QUANTITY)])
+    return {"store": raw.get("store"), "lines": lines}
+
+
+def save_cart(merchant_id: int, cart: dict) -> None:
+    carts = dict(session.get("carts") or {})
+    carts[str(merchant_id)] = {"store": cart.get("store"), "lines": [l for l in cart["lines"] if l[1] > 0]}
+    session["carts"] = carts
+
+
+def clear_cart(merchant_id: int, *, keep_store: bool = True) -> None:
+    cart = cart_of(merchant_id)
+    save_cart(merchant_id, {"store": cart["store"] if keep_store else None, "lines": []})
+
+
+def cart_count(merchant_id: int) -> int:
+    return sum(q for _, q in cart_of(merchant_id)["lines"])
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+def store_of(merchant: Merchant, store_id) -> Store:
+    try:
+        store = db.session.get(Store, int(store_id))
+    except (TypeError, ValueError):
+        store = None
+    if store is None or store.merchant_id != merchant.id or not store.active:
+        raise NotFound(zh="门店不存在或已停业。", en="This store is not available.")
+    return store
+
+
+def sku_of(merchant: Merchant, sku_id) -> Sku:
+    try:
+        sku = db.session.get(Sku, int(sku_id))
+    except (TypeError, ValueError):
+        sku = None
+    if sku is None or not sku.active or sku.product.merchant_id != merchant.id or not sku.product.active:
+        raise NotFound(zh="商品不存在或已下架。", en="This product is not sold any more.")
+    return sku
+
+
+def quantity_of(value, *, allow_zero: bool = False) -> int:
+    try:
+        qty = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(field="quantity", zh="数量有误。", en="Wrong quantity.") from None
+    low = 0 if allow_zero else 1
+    if qty < low or qty > MAX_QUANTITY:
+        raise BadRequest(field="quantity", zh=f"数量须在 1 到 {MAX_QUANTITY} 之间。",
+                         en=f"Quantity must be 1 to {MAX_QUANTITY}.")
+    return qty
+
+
+@dataclass
+class CartLine:
+    sku: Sku
+    quantity: int
+    unit_price_fen: int   # what this shopper pays: the member price when signed in
+    list_price_fen: int
+    stock: int
+
+    @property
+    def product(self) -> Product:
+        return self.sku.product
+
+    @property
+    def total_fen(self) -> int:
+        return self.unit_price_fen * self.quantity
+
+    @property
+    def short(self) -> bool:
+        return self.stock < self.quantity
+
+
+def priced_lines(merchant: Merchant, store: Store | None, cart: dict, *, member: bool) -> list[CartLine]:
+    """The cart's lines with today's prices and the store's stock; lines no longer sold are dropped."""
+    ids = [sku_id for sku_id, _ in cart["lines"]]
+    if not ids:
+        return []
+    skus = {s.id: s for s in db.session.execute(
+        sa.select(Sku).join(Product).where(Sku.id.in_(ids), Product.merchant_id == merchant.id,
+                                           Sku.active.is_(True), Product.active.is_(True))
+        .options(selectinload(Sku.product))).scalars()}
+    stock = {}
+    if store is not None:
+        stock = dict(db.session.execute(sa.select(StoreStock.sku_id, StoreStock.quantity).where(
+            StoreStock.store_id == store.id, StoreStock.sku_id.in_(ids))).all())
+    lines = []
+    for sku_id, qty in cart["lines"]:
+        sku = skus.get(sku_id)
+        if sku is None:
+            continue
+        unit = sku.member_price_fen if member and sku.member_price_fen is not None else sku.price_fen
+        lines.append(CartLine(sku, qty, unit, sku.price_fen, stock.get(sku_id, 0)))
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------- views
+
+@bp.post("/m/<slug>/cart/add")
+def cart_add(slug: str):
+    merchant = merchant_by_slug(slug)
+    store = store_of(merchant, request.form.get("store_id"))
+    sku = sku_of(merchant, request.form.get("sku_id"))
+    qty = quantity_of(request.form.get("quantity", 1))
+    buy_now = request.form.get("buy_now") == "1"
+    cart = cart_of(merchant.id)
+    if cart["lines"] and cart["store"] not in (None, store.id) and request.form.get("replace") != "1":
+        # One store per order: ask before throwing away what is in the cart.
+        old = db.session.get(Store, cart["store"])
+        return render_template("shop/cart.html", merchant=merchant, store=store, switch_from=old,
+                               pending=dict(store_id=store.id, sku_id=sku.id, quantity=qty,
+                                            buy_now="1" if buy_now else ""),
+                               lines=[], member=current_member(merchant.id), count=cart_count(merchant.id))
+    if cart["store"] != store.id:
+        cart = {"store": store.id, "lines": []}
+    for line in cart["lines"]:
+        if line[0] == sku.id:
+            line[1] = min(MAX_QUANTITY, line[1] + qty)
+            break
+    else:
+        cart["lines"].append([sku.id, qty])
+    save_cart(merchant.id, cart)
+    if buy_now:
+        return redirect(url_for("shop.checkout", slug=merchant.slug))
+    return redirect(url_for("shop.cart", slug=merchant.slug, added=sku.id))
+
+
+@bp.get("/m/<slug>/cart")
+def cart(slug: str):
+    merchant = merchant_by_slug(slug)
+    member = current_member(merchant.id)
+    current = cart_of(merchant.id)
+    asked = request.args.get("store")
+    switch_to = None
+    if asked:
+        wanted = store_of(merchant, asked)
+        if not current["lines"]:
+            current["store"] = wanted.id
+            save_cart(merchant.id, current)
+        elif current["store"] != wanted.id:
+            switch_to = wanted
+    store = db.session.get(Store, current["store"]) if current["store"] else None
+    if store is not None and (store.merchant_id != merchant.id or not store.active):
+        store = None
+    lines = priced_lines(merchant, store, current, member=member is not None)
+    return render_template("shop/cart.html", merchant=merchant, store=store, lines=lines, member=member,
+                           switch_to=switch_to, total_fen=sum(l.total_fen for l in lines),
+                           list_total_fen=sum(l.list_price_fen * l.quantity for l in lines),
+                           added=request.args.get("added", type=int), count=cart_count(merchant.id))
+
+
+@bp.post("/m/<slug>/cart/update")
+def cart_update(slug: str):
+    """sku_id + quantity (0 removes); action=clear empties; action=switch&store_id= empties and changes store."""
+    merchant = merchant_by_slug(slug)
+    cart = cart_of(merchant.id)
+    action = request.form.get("action", "")
+    if action == "clear":
+        cart["lines"] = []
+    elif action == "switch":
+        cart = {"store": store_of(merchant, request.form.get("store_id")).id, "lines": []}
+    else:
+        try:
+            sku_id = int(request.form.get("sku_id", ""))
+        except ValueError:
+            raise BadRequest(field="sku_id", zh="商品有误。", en="Wrong item.") from None
+        qty = quantity_of(request.form.get("quantity", 0), allow_zero=True)
+        cart["lines"] = [[s, qty if s == sku_id else q] for s, q in cart["lines"]]
+    save_cart(merchant.id, cart)
+    return redirect(url_for("shop.cart", slug=merchant.slug))

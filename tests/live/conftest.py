@@ -1,0 +1,19 @@
+"""One gunicorn (4 sync workers) on a fresh database with the demo loaded, shared by the live tests."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support.databases import fresh_database
+from tests.support.live import app_env, gunicorn, prepare
+
+
+@pytest.fixture(scope="session")
+def server():
+    with fresh_database("live") as url:
+        env = app_env(url)
+        demo = prepare(env)
+        with gunicorn(env, workers=4) as base:
+            engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+            yield base, demo, engine
+            engine.dispose()
