@@ -10,7 +10,7 @@ from app.core.errors import ConfigError
 
 # name: (default, meaning) — the README's configuration table is generated from this list.
 SETTINGS: dict[str, tuple[str, str]] = {
-    "APP_ENV": ("development", "`production` refuses to start without SECRET_KEY and turns off demo sign-in"),
+    "APP_ENV": ("development", "`production` refuses to start without SECRET_KEY and turns off demo sign-in and sandbox payments"),
     "DATABASE_URL": ("sqlite:///instance/o2o.sqlite3", "SQLAlchemy URL; `postgresql://...` in production"),
     "SECRET_KEY": ("generated into instance/secret_key", "signs sessions and voucher tokens; keep it stable"),
     "REDIS_URL": ("(empty)", "Redis for rate limits (and jobs); memory is used when empty"),
@@ -116,6 +116,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "DEMO_SIGNIN": app_env != "production",
+        # The simulated payer: never in production (it would let anyone mark an order paid).
+        "SANDBOX_PAYMENTS": app_env != "production",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": app_env == "production",

@@ -182,9 +182,14 @@ def provider_for(method: PayMethod):
         return WeChatProvider(wechat_client())
     if method is PayMethod.STORE:
         return StoreProvider()
+    if not current_app.config["SANDBOX_PAYMENTS"]:
+        raise PaymentUnavailable(reason="沙箱支付仅用于演示和测试")
     return SandboxProvider()
 
 
-def online_method(config) -> PayMethod:
-    """The online method this installation offers: WeChat Pay when configured, else the sandbox."""
-    return PayMethod.WECHAT if wechat_configured(config) else PayMethod.SANDBOX
+def online_method(config) -> PayMethod | None:
+    """The online method this installation offers: WeChat Pay when configured, else the sandbox outside
+    production, else none (pay at the store only)."""
+    if wechat_configured(config):
+        return PayMethod.WECHAT
+    return PayMethod.SANDBOX if config["SANDBOX_PAYMENTS"] else None

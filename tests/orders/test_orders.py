@@ -307,3 +307,22 @@ def test_paying_an_order_past_its_time_cancels_it_instead(shop, frozen):
     commit()
     db.session.refresh(order)
     assert order.status is OrderStatus.CANCELLED
+
+
+def test_no_sandbox_payments_in_production(client, app, shop):
+    world, product, member = shop
+    order = place(world, member, [(product.skus[0], 1)])
+    payment = payments.open_payment(order)
+    commit()
+    app.config["SANDBOX_PAYMENTS"] = False
+    try:
+        assert client.get(f"/pay/sandbox/{payment.out_trade_no}").status_code == 404
+        r = client.post(f"/pay/sandbox/{payment.out_trade_no}", data={"result": "success"})
+        assert r.status_code == 404
+        from app.payments.providers import online_method
+
+        assert online_method(app.config) is None
+    finally:
+        app.config["SANDBOX_PAYMENTS"] = True
+    db.session.refresh(order)
+    assert order.status is OrderStatus.PENDING_PAYMENT

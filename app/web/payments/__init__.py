@@ -19,6 +19,14 @@ from app.payments.providers import provider_for, wechat_configured
 bp = Blueprint("payments", __name__)
 
 
+@bp.before_request
+def _sandbox_only_outside_production():
+    # In production the simulated payer does not exist: anyone could "pay" any order with it.
+    if request.endpoint in ("payments.sandbox_page", "payments.sandbox_confirm") and \
+            not current_app.config["SANDBOX_PAYMENTS"]:
+        abort(404)
+
+
 @bp.get("/pay/sandbox/<out_trade_no>")
 def sandbox_page(out_trade_no: str):
     payment = payments.by_trade_no(out_trade_no)

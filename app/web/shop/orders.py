@@ -238,7 +238,7 @@ def checkout(slug: str):
             fulfilment = Fulfilment.DELIVERY if form.get("fulfilment") == "delivery" else Fulfilment.PICKUP
             order = orders.place_order(
                 merchant, store, member, [orders.LineRequest(s, q) for s, q in cart["lines"]],
-                pay_method=PayMethod.STORE if form.get("pay") == "store" else online,
+                pay_method=PayMethod.STORE if form.get("pay") == "store" or online is None else online,
                 fulfilment=fulfilment,
                 pickup_at=_pickup_at(form.get("pickup_at")) if fulfilment is Fulfilment.PICKUP else None,
                 delivery_address=form.get("delivery_address"), delivery_lat=_float(form.get("lat")),
