@@ -47,7 +47,7 @@ def init_app(app: Flask) -> None:
         click.echo(("已创建" if out["created"] else "已存在") + f"演示商户：{out['merchant']['name']}")
         click.echo(f"  商城   {base}/")
         click.echo(f"  收银台 {base}/counter/   (收银员 cashier1 / {demo_data.PASSWORD}，人民广场店)")
-        click.echo(f"  员工   " + ", ".join(f"{s['username']} ({s['role']})" for s in out["staff"]) + f"，密码均为 {demo_data.PASSWORD}")
+        click.echo("  员工   " + ", ".join(f"{s['username']} ({s['role']})" for s in out["staff"]) + f"，密码均为 {demo_data.PASSWORD}")
         click.echo(f"  商户 API 密钥  {out['merchant']['api_key']}")
         for s in out["stores"]:
             click.echo(f"  收银台密钥 {s['name']}  {s['counter_key']}")

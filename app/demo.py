@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.catalog.models import Category, Product, Sku, StoreStock
 from app.extensions import db
-from app.merchants.models import KeyKind, Merchant, Role, Staff, Store
+from app.merchants.models import KeyKind, Merchant, Role, Store
 from app.members.service import demo_member
 from app.merchants.service import add_staff, create_api_key
 from app.vouchers import codes

@@ -7,12 +7,10 @@ import os
 # Jobs run inline, right after the commit that queued them (Huey's immediate mode); set before app.jobs loads.
 os.environ.setdefault("HUEY_IMMEDIATE", "1")
 
-import tempfile
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app

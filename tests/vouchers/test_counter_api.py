@@ -8,7 +8,7 @@ from app.extensions import db
 from app.vouchers import service
 from app.vouchers.models import EventKind, Redemption, Voucher, VoucherEvent
 from app.vouchers.tokens import make_qr_token
-from tests.vouchers.helpers import bearer, issue, redeem, undo, verify
+from tests.vouchers.helpers import bearer, issue, redeem, verify
 
 
 def test_issue_returns_contract_fields(client, world, frozen):

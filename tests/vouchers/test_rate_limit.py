@@ -45,7 +45,6 @@ def test_refusals_of_existing_codes_are_not_guesses(client, world, app):
 def test_store_limit_is_shared_by_the_stores_devices_and_logged(client, world, app, caplog):
     app.config.update(GUESS_LIMITS="100/minute", GUESS_LIMITS_STORE="4/minute", GUESS_LIMITS_IP="100/minute")
     try:
-        from tests.vouchers.helpers import bearer
         from app.merchants.models import KeyKind
         from app.merchants.service import create_api_key
         from app.extensions import db

@@ -4,18 +4,16 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
-from flask import current_app, Blueprint, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
+from app.core.database import rollback
 from app.core.errors import DomainError, Forbidden
-from app.core.schemas import parse
 from app.extensions import db
 from app.merchants.models import Merchant, Role, Staff, Store
 from app.merchants.service import authenticate_staff
-from app.orders import service as order_service
 from app.vouchers import service
 from app.vouchers.guard import GuessScope
-from app.vouchers.lookup import lookup
-from app.vouchers.schemas import Present, Redeem, Undo
+from app.web import counter_actions
 from app.web.auth import current_staff, sign_in_staff, staff_required
 
 bp = Blueprint("counter", __name__)
@@ -42,7 +40,7 @@ def login():
             session["device"] = secrets.token_hex(8)
             return redirect(_safe_next(request.args.get("next")))
         except DomainError as exc:
-            db.session.rollback()
+            rollback()
             error = exc.message(g.lang)
     return render_template("counter/login.html", error=error), (401 if error else 200)
 
@@ -76,34 +74,21 @@ def page():
 @bp.post("/verify")
 @staff_required(*COUNTER_ROLES)
 def verify():
-    data = parse(Present, request.get_json(silent=True))
     actor = _actor()
-    voucher = lookup(data.code, actor, _scope(actor))
-    service.verify(voucher, actor, uses=data.uses)
-    return jsonify({"voucher": service.voucher_json(voucher), "redeemable": True,
-                    "order": order_service.counter_info(voucher)})
+    return jsonify(counter_actions.verify(actor, _scope(actor)))
 
 
 @bp.post("/redeem")
 @staff_required(*COUNTER_ROLES)
 def redeem():
-    data = parse(Redeem, request.get_json(silent=True))
     actor = _actor()
-    result = service.replay(
-        actor, data.idempotency_key, data.code, secret=current_app.config["SECRET_KEY"]) or service.redeem(
-        lookup(data.code, actor, _scope(actor)), actor, uses=data.uses, idempotency_key=data.idempotency_key)
-    return jsonify(result.answer)
+    return jsonify(counter_actions.redeem(actor, _scope(actor)))
 
 
 @bp.post("/redemptions/<int:redemption_id>/undo")
 @staff_required(*COUNTER_ROLES)
 def undo(redemption_id: int):
-    data = parse(Undo, request.get_json(silent=True))
-    actor = _actor()
-    window = db.session.get(Merchant, actor.merchant_id).undo_window_minutes
-    result = service.undo(redemption_id, actor, reason=data.reason, undo_window_minutes=window)
-    return jsonify({"redemption": service.redemption_json(result.redemption, with_undo=True),
-                    "voucher": service.voucher_json(result.voucher)})
+    return jsonify(counter_actions.undo(_actor(), redemption_id))
 
 
 @bp.get("/today")

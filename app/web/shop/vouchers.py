@@ -7,7 +7,7 @@ from flask import Response, current_app, render_template, request
 from app.core.clock import now_utc
 from app.core.errors import DomainError
 from app.extensions import db
-from app.merchants.models import Merchant, Store
+from app.merchants.models import Merchant
 from app.vouchers import codes, qr
 from app.vouchers.errors import VoucherNotFound
 from app.vouchers.links import qr_content, qr_token

@@ -1,0 +1,46 @@
+"""What both counter front doors do (the cashier's page with a session, POS systems with a counter key):
+parse, look the code up under the guess limits, act, answer. The callers only say who acts."""
+from __future__ import annotations
+
+from flask import current_app, request
+
+from app.core.errors import TooManyTries
+from app.core.schemas import parse
+from app.extensions import db
+from app.merchants.models import Merchant
+from app.orders import service as order_service
+from app.vouchers import service
+from app.vouchers.errors import QrExpired
+from app.vouchers.guard import GuessScope
+from app.vouchers.lookup import lookup
+from app.vouchers.schemas import Present, Redeem, Undo
+
+
+def verify(actor: service.Actor, scope: GuessScope) -> dict:
+    data = parse(Present, request.get_json(silent=True))
+    voucher = service.verify(lookup(data.code, actor, scope), actor, uses=data.uses)
+    return {"voucher": service.voucher_json(voucher), "redeemable": True,
+            "order": order_service.counter_info(voucher)}
+
+
+def redeem(actor: service.Actor, scope: GuessScope) -> dict:
+    data = parse(Redeem, request.get_json(silent=True))
+    try:
+        voucher = lookup(data.code, actor, scope)
+    except (QrExpired, TooManyTries):
+        # A retry of a redeem that went through returns its first answer, even when the rotating QR it
+        # carried has gone stale since or the device has used up its guesses. (A retry whose code still
+        # reads is replayed inside `service.redeem`, by its idempotency key.)
+        replayed = service.replay(actor, data.idempotency_key, data.code, secret=current_app.config["SECRET_KEY"])
+        if replayed is None:
+            raise
+        return replayed.answer
+    return service.redeem(voucher, actor, uses=data.uses, idempotency_key=data.idempotency_key).answer
+
+
+def undo(actor: service.Actor, redemption_id: int) -> dict:
+    data = parse(Undo, request.get_json(silent=True))
+    window = db.session.get(Merchant, actor.merchant_id).undo_window_minutes
+    result = service.undo(redemption_id, actor, reason=data.reason, undo_window_minutes=window)
+    return {"redemption": service.redemption_json(result.redemption, with_undo=True),
+            "voucher": service.voucher_json(result.voucher)}
