@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.core.clock import end_of_day, iso, now_utc, shanghai_today, to_shanghai
-from app.core.database import insert_ignoring_conflict
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
 from app.merchants.models import ApiKey, Merchant, Staff, Store
@@ -117,7 +116,8 @@ def _unused_code() -> str:
 def _event(voucher: Voucher, kind: EventKind, before, after, *, actor: Actor | None = None,
            staff_id: int | None = None, api_key_id: int | None = None, redemption_id: int | None = None,
            uses_delta: int = 0, reason: str = "") -> None:
-    db.session.add(VoucherEvent(
+    # A Core INSERT: an append-only row nothing reads back in this request needs no ORM unit of work.
+    db.session.execute(_EVENT_INSERT, dict(
         voucher_id=voucher.id, merchant_id=voucher.merchant_id, kind=kind,
         status_before=getattr(before, "value", before), status_after=getattr(after, "value", after),
         uses_delta=uses_delta, redemption_id=redemption_id,
@@ -194,6 +194,11 @@ def _redeemed_details(voucher: Voucher) -> dict:
 
 def refusal(voucher: Voucher, store_id: int, uses: int, now: datetime):
     """The reason `voucher` cannot take `uses` uses at `store_id` now, or None when it can."""
+    if (voucher.status in USABLE and voucher.uses_left >= uses and now >= voucher.valid_from
+            and (voucher.valid_until is None or now < voucher.valid_until)
+            and (voucher.all_stores or store_id in voucher.store_ids)
+            and (voucher.next_use_at is None or now >= voucher.next_use_at)):
+        return None  # the common case, decided without building a refusal
     summary = {"voucher": voucher_json(voucher, now)}
     if voucher.status is VoucherStatus.REVOKED:
         return Revoked(reason=voucher.revoke_reason or "", **summary)
@@ -227,6 +232,47 @@ def verify(voucher: Voucher, actor: Actor, *, uses: int = 1) -> Voucher:
 
 # ---------------------------------------------------------------- redeem
 
+# The redeem's two writes, built once (building them per request cost ~1.8 ms of CPU, more than the
+# database spent on them). Parameters: vid, n, now, next_use.
+_V = Voucher.__table__
+_N = sa.bindparam("n", type_=sa.Integer)
+_NOW = sa.bindparam("now", type_=Voucher.__table__.c.valid_from.type)
+_TAKE_USES = (
+    sa.update(_V)
+    .where(
+        _V.c.id == sa.bindparam("vid", type_=sa.Integer),
+        _V.c.status.in_([s.value for s in USABLE]),
+        _V.c.uses_left >= _N,
+        _V.c.valid_from <= _NOW,
+        sa.or_(_V.c.valid_until.is_(None), _V.c.valid_until > _NOW),
+        sa.or_(_V.c.next_use_at.is_(None), _V.c.next_use_at <= _NOW),
+    )
+    .values(
+        uses_left=_V.c.uses_left - _N,
+        status=sa.case((_V.c.uses_left - _N == 0, VoucherStatus.REDEEMED.value), else_=VoucherStatus.PARTLY_USED.value),
+        next_use_at=sa.bindparam("next_use", type_=_V.c.next_use_at.type),
+        updated_at=_NOW,
+    )
+    .returning(_V.c.uses_left, _V.c.status)
+)
+_EVENT_INSERT = sa.insert(VoucherEvent.__table__)
+_CLAIMS: dict[str, sa.Insert] = {}
+
+
+def _claim_statement() -> sa.Insert:
+    """INSERT INTO redemptions ... ON CONFLICT (store_id, idempotency_key) DO NOTHING RETURNING id."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _CLAIMS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = Redemption.__table__
+        _CLAIMS[dialect] = (insert(table).on_conflict_do_nothing(index_elements=["store_id", "idempotency_key"])
+                            .returning(table.c.id))
+    return _CLAIMS[dialect]
+
+
 @dataclass
 class RedeemResult:
     answer: dict          # the API answer; a replay returns the same one
@@ -245,17 +291,21 @@ def redeem(voucher: Voucher, actor: Actor, *, uses: int = 1, idempotency_key: st
     if uses < 1:
         raise BadRequest(field="uses")
     now = now_utc()
-    key = (idempotency_key or "").strip()[:64] or f"auto-{uuid.uuid4().hex}"
+    key = (idempotency_key or "").strip()[:64]
+    if not key:
+        # Nothing to replay: refuse before taking any lock.
+        reason = refusal(voucher, actor.store_id, uses, now)
+        if reason is not None:
+            raise reason
+        key = f"auto-{uuid.uuid4().hex}"
     predicted_left = voucher.uses_left - uses
     predicted_status = VoucherStatus.REDEEMED if predicted_left == 0 else VoucherStatus.PARTLY_USED
-    claimed = db.session.execute(
-        insert_ignoring_conflict(Redemption, dict(
-            voucher_id=voucher.id, merchant_id=voucher.merchant_id, store_id=actor.store_id,
-            staff_id=actor.staff_id, api_key_id=actor.api_key_id, device_id=actor.device_id[:64],
-            uses=uses, idempotency_key=key, redeemed_at=now, prev_next_use_at=voucher.next_use_at,
-            uses_left_after=predicted_left, status_after=predicted_status.value,
-        ), ["store_id", "idempotency_key"]).returning(Redemption.id)
-    ).scalar()
+    claimed = db.session.execute(_claim_statement(), dict(
+        voucher_id=voucher.id, merchant_id=voucher.merchant_id, store_id=actor.store_id,
+        staff_id=actor.staff_id, api_key_id=actor.api_key_id, device_id=actor.device_id[:64],
+        uses=uses, idempotency_key=key, redeemed_at=now, prev_next_use_at=voucher.next_use_at,
+        uses_left_after=predicted_left, status_after=predicted_status.value,
+    )).scalar()
     if claimed is None:
         return _replay(_by_key(actor.store_id, key), voucher)
 
@@ -264,26 +314,7 @@ def redeem(voucher: Voucher, actor: Actor, *, uses: int = 1, idempotency_key: st
         raise reason
 
     next_use = now + timedelta(seconds=voucher.min_interval_seconds) if voucher.min_interval_seconds else None
-    won = db.session.execute(
-        sa.update(Voucher)
-        .where(
-            Voucher.id == voucher.id,
-            Voucher.status.in_(USABLE),
-            Voucher.uses_left >= uses,
-            Voucher.valid_from <= now,
-            sa.or_(Voucher.valid_until.is_(None), Voucher.valid_until > now),
-            sa.or_(Voucher.next_use_at.is_(None), Voucher.next_use_at <= now),
-        )
-        .values(
-            uses_left=Voucher.uses_left - uses,
-            status=sa.case((Voucher.uses_left - uses == 0, VoucherStatus.REDEEMED.value),
-                           else_=VoucherStatus.PARTLY_USED.value),
-            next_use_at=next_use,
-            updated_at=now,
-        )
-        .returning(Voucher.uses_left, Voucher.status)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    won = db.session.execute(_TAKE_USES, dict(vid=voucher.id, n=uses, now=now, next_use=next_use)).one_or_none()
     if won is None:
         # Lost the race: another counter changed the voucher since we read it. Name the reason.
         db.session.refresh(voucher)
