@@ -102,15 +102,17 @@ class KeyPrincipal:
     kind: KeyKind
 
 
+# Built once: every API request runs it.
+_KEY_BY_PREFIX = sa.select(ApiKey.id, ApiKey.merchant_id, ApiKey.store_id, ApiKey.kind, ApiKey.key_hash,
+                           ApiKey.revoked_at).where(ApiKey.prefix == sa.bindparam("prefix"))
+
+
 def authenticate_key(key: str) -> KeyPrincipal:
     """Looks the key up by its prefix and compares digests in constant time."""
     parts = key.split("_")
     if len(parts) < 3 or parts[0] != "o2o":
         raise Unauthorized()
-    row = db.session.execute(
-        sa.select(ApiKey.id, ApiKey.merchant_id, ApiKey.store_id, ApiKey.kind, ApiKey.key_hash, ApiKey.revoked_at)
-        .where(ApiKey.prefix == parts[1])
-    ).one_or_none()
+    row = db.session.execute(_KEY_BY_PREFIX, {"prefix": parts[1]}).one_or_none()
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _digest(key)):
         raise Unauthorized()
     return KeyPrincipal(row.id, row.merchant_id, row.store_id, row.kind)

@@ -8,6 +8,7 @@ REDIS_URL is set, so all workers and machines share the counts; memory otherwise
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 
 from flask import current_app
@@ -30,8 +31,13 @@ class GuessScope:
         for setting, key in (("GUESS_LIMITS", f"device:{self.device}"),
                              ("GUESS_LIMITS_STORE", f"store:{self.store_id}"),
                              ("GUESS_LIMITS_IP", f"ip:{self.ip}")):
-            for item in parse_many(cfg[setting]):
+            for item in _parsed(cfg[setting]):
                 yield setting, key, item
+
+
+@lru_cache(maxsize=32)
+def _parsed(limits: str):
+    return tuple(parse_many(limits))
 
 
 def ensure_allowed(scope: GuessScope) -> None:

@@ -155,9 +155,13 @@ def parse_presented(text: str, *, secret: str, max_age: int) -> tuple[str, int |
     return "id", read_qr_token(secret, token, max_age=max_age).voucher_id
 
 
+_BY_ID = sa.select(Voucher).where(Voucher.id == sa.bindparam("value"))
+_BY_CODE = sa.select(Voucher).where(Voucher.code == sa.bindparam("value"))
+
+
 def find(merchant_id: int, kind: str, value: int | str) -> Voucher:
-    column = Voucher.id if kind == "id" else Voucher.code
-    voucher = db.session.execute(sa.select(Voucher).where(column == value)).scalar_one_or_none()
+    statement = _BY_ID if kind == "id" else _BY_CODE
+    voucher = db.session.execute(statement, {"value": value}).scalar_one_or_none()
     # Another merchant's voucher does not exist for this counter.
     if voucher is None or voucher.merchant_id != merchant_id:
         raise VoucherNotFound()
