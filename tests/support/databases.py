@@ -1,7 +1,8 @@
-"""Fresh, empty databases for tests that need their own (schema check, live servers, races).
+"""Fresh, empty databases for tests that need their own (schema check, live servers, races) and for the
+benchmarks (bench/).
 
-SQLite: a file in a temp folder. PostgreSQL (TEST_DATABASE_URL set): a new database on the same server,
-dropped afterwards.
+SQLite: a file in a temp folder. PostgreSQL (TEST_DATABASE_URL set, or a PostgreSQL `server_url` passed):
+a new database on the same server, dropped afterwards.
 """
 from __future__ import annotations
 
@@ -20,16 +21,19 @@ def base_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
 
-def engine_name() -> str:
-    url = base_url()
+def engine_name(url: str | None = None) -> str:
+    url = url if url is not None else base_url()
     return "postgresql" if url and url.startswith(("postgres", "postgresql")) else "sqlite"
 
 
 @contextlib.contextmanager
-def fresh_database(label: str = "t"):
-    """Yields the SQLAlchemy URL of a new empty database."""
-    url = base_url()
-    if not url or engine_name() == "sqlite":
+def fresh_database(label: str = "t", server_url: str | None = None):
+    """Yields the SQLAlchemy URL of a new empty database.
+
+    `server_url`: where to make it (a PostgreSQL URL, or "sqlite"); default TEST_DATABASE_URL, else SQLite.
+    """
+    url = server_url or base_url()
+    if not url or engine_name(url) == "sqlite":
         with tempfile.TemporaryDirectory(prefix=f"o2o-{label}-") as tmp:
             yield f"sqlite:///{Path(tmp) / 'db.sqlite3'}"
         return

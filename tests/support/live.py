@@ -1,5 +1,5 @@
-"""Real servers for tests and benchmarks: gunicorn with several sync workers on a free loopback port,
-against a database URL the caller made (see tests.support.databases.fresh_database)."""
+"""Real servers for tests and benchmarks (bench/): gunicorn with several sync workers on a free loopback
+port, against a database URL the caller made (see tests.support.databases.fresh_database)."""
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -35,10 +36,10 @@ def app_env(db_url: str, **extra: str) -> dict:
     return env
 
 
-def flask(env: dict, *args: str) -> str:
+def flask(env: dict, *args: str, timeout: float = 120) -> str:
     """Runs `flask --app wsgi ...` in a subprocess; returns stdout."""
     out = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
     return out.stdout
@@ -51,16 +52,24 @@ def prepare(env: dict) -> dict:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, *, workers: int = 4, threads: int = 1, timeout: float = 30.0):
-    """Yields the base URL of gunicorn serving wsgi:app."""
+def gunicorn_process(env: dict, *, workers: int = 4, threads: int = 1, timeout: float = 30.0,
+                     app: str = "wsgi:app", preload: bool = False, backlog: int = 512):
+    """Yields (base URL, Popen) of gunicorn serving `app`, once /healthz answers; stops it afterwards.
+
+    `preload`: import the app once before forking, so every worker is up when /healthz first answers
+    (what a benchmark wants; importing takes seconds per worker on a busy 2-core box). gunicorn's stderr
+    goes to a temporary file (a pipe nobody reads could fill up and block it); its tail is printed at
+    the end when not empty.
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(env, APP_BASE_URL=env.get("APP_BASE_URL") or base)
+    errlog = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "wsgi:app", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+        [str(BIN / "gunicorn"), app, "-b", f"127.0.0.1:{port}", "-w", str(workers),
          "--threads", str(threads), "--worker-class", "sync" if threads == 1 else "gthread",
-         "--log-level", "warning", "--backlog", "512"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+         "--log-level", "warning", "--backlog", str(backlog), *(["--preload"] if preload else [])],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errlog, text=True,
     )
     try:
         deadline = time.monotonic() + timeout
@@ -72,11 +81,12 @@ def gunicorn(env: dict, *, workers: int = 4, threads: int = 1, timeout: float = 
             except OSError:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {proc.stderr.read()}")
+                errlog.seek(0)
+                raise RuntimeError(f"gunicorn exited: {errlog.read()}")
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer /healthz in time")
             time.sleep(0.1)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:
@@ -84,3 +94,15 @@ def gunicorn(env: dict, *, workers: int = 4, threads: int = 1, timeout: float = 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        errlog.seek(0)
+        tail = errlog.read()[-3000:]
+        errlog.close()
+        if tail.strip():
+            print("gunicorn stderr (tail):\n" + tail, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict, *, workers: int = 4, threads: int = 1, timeout: float = 30.0):
+    """Yields the base URL of gunicorn serving wsgi:app."""
+    with gunicorn_process(env, workers=workers, threads=threads, timeout=timeout) as (base, _proc):
+        yield base
