@@ -179,5 +179,18 @@ def test_camera_scan_redeems_and_undo_shows_in_todays_list(launch, base, issue, 
         expect(row).to_have_attribute("data-state", "undone")
         expect(row).to_contain_text("顾客改主意了")
         shot(page, "counter-undone")
+
+        # Undone, so the same QR scans green again; after this redeem a second scan names when, where, who.
+        page.get_by_test_id("next").click()
+        page.get_by_test_id("camera").click()
+        expect(result).to_have_attribute("data-state", "ok", timeout=10_000)
+        page.get_by_test_id("confirm").click()
+        expect(page.get_by_test_id("success")).to_have_attribute("data-state", "done")
+        page.get_by_test_id("next").click()
+        page.get_by_test_id("camera").click()
+        expect(result).to_have_attribute("data-state", "refused", timeout=10_000)
+        expect(result).to_have_attribute("data-code", "already_redeemed")
+        expect(page.get_by_test_id("result-message")).to_contain_text("人民广场店")
+        expect(page.get_by_test_id("result-message")).to_contain_text("张三")
     finally:
         context.close()
