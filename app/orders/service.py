@@ -117,20 +117,6 @@ def place_order(
         if distance > store.delivery_radius_m:
             raise OutOfDeliveryRange(distance_m=distance, radius_m=store.delivery_radius_m)
 
-    # Reserve stock: one conditional UPDATE per SKU, in primary-key order (no deadlocks between buyers).
-    for sku_id in sorted(wanted):
-        taken = db.session.execute(
-            sa.update(StoreStock)
-            .where(StoreStock.store_id == store.id, StoreStock.sku_id == sku_id, StoreStock.quantity >= wanted[sku_id])
-            .values(quantity=StoreStock.quantity - wanted[sku_id])
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken != 1:
-            available = db.session.execute(sa.select(StoreStock.quantity).where(
-                StoreStock.store_id == store.id, StoreStock.sku_id == sku_id)).scalar() or 0
-            sku = skus[sku_id]
-            raise OutOfStock(product=f"{sku.product.name}（{sku.name}）", available=available, sku_id=sku_id)
-
     order_lines = []
     for sku_id, qty in wanted.items():
         sku = skus[sku_id]
@@ -156,7 +142,25 @@ def place_order(
         order.expires_at = None
         _make_ready(order, now, note="到店支付")
     db.session.flush()
+    _reserve_stock(store, wanted, skus)
     return order
+
+
+def _reserve_stock(store: Store, wanted: dict[int, int], skus: dict[int, Sku]) -> None:
+    """Last in the transaction, so the stock rows stay locked only until the commit right after."""
+    # Reserve stock: one conditional UPDATE per SKU, in primary-key order (no deadlocks between buyers).
+    for sku_id in sorted(wanted):
+        taken = db.session.execute(
+            sa.update(StoreStock)
+            .where(StoreStock.store_id == store.id, StoreStock.sku_id == sku_id, StoreStock.quantity >= wanted[sku_id])
+            .values(quantity=StoreStock.quantity - wanted[sku_id])
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            available = db.session.execute(sa.select(StoreStock.quantity).where(
+                StoreStock.store_id == store.id, StoreStock.sku_id == sku_id)).scalar() or 0
+            sku = skus[sku_id]
+            raise OutOfStock(product=f"{sku.product.name}（{sku.name}）", available=available, sku_id=sku_id)
 
 
 def _check_open(store: Store, at: datetime, now: datetime) -> None:
