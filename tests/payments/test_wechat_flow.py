@@ -146,3 +146,24 @@ def test_refund_goes_to_wechat_after_commit_and_completes_by_notification(client
     assert notify(client, headers, body, kind="refund").status_code == 204
     db.session.expire_all()
     assert db.session.get(Refund, refund.id).status is RefundStatus.SUCCEEDED
+
+
+def test_pay_page_hands_the_signed_jsapi_parameters_to_the_wechat_browser(app, world, wechat):
+    """Through the real page: the order's pay page asks the (fake) WeChat Pay for a prepay id and renders
+    the merchant-signed parameters for WeixinJSBridge; the payment notification then makes it ready."""
+    product = make_product(world.merchant, "拿铁", (("中杯", 2800, 2500),), stock={world.store: 5})
+    member = member_for_wechat(world.merchant.id, openid="o-wx-openid-2", nickname="微信用户")
+    order = orders.place_order(world.merchant, world.store, member, [orders.LineRequest(product.skus[0].id, 1)],
+                               pay_method=PayMethod.WECHAT)
+    commit()
+    client = app.test_client()
+    with client.session_transaction() as s:
+        s["members"] = {str(world.merchant.id): member.id}
+    page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
+    payment = db.session.query(Payment).filter_by(order_id=order.id).one()
+    prepay_id = wechat.orders[payment.out_trade_no]["prepay_id"]
+    assert f'"package": "prepay_id={prepay_id}"' in page and '"signType": "RSA"' in page
+    assert client.get(f"/orders/{order.id}/status").json["status"] == "pending_payment"
+    headers, body = wechat.payment_notification(payment.out_trade_no)
+    assert notify(client, headers, body).status_code == 204
+    assert client.get(f"/orders/{order.id}/status").json["status"] == "ready"

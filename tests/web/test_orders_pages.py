@@ -275,22 +275,6 @@ def test_cancel_a_pending_order_returns_the_stock(me, shop):
     assert me.post(f"/orders/{order_id}/cancel").status_code == 409  # once
 
 
-def test_jsapi_checkout_renders_the_wechat_pay_page(me, shop, monkeypatch):
-    from app.payments.providers import Checkout
-    from app.web.shop import orders as views
-
-    params = {"appId": "wx123", "timeStamp": "1", "nonceStr": "n", "package": "prepay_id=wx1",
-              "signType": "RSA", "paySign": "sig"}
-    monkeypatch.setattr(views, "checkout_for", lambda order, member: (SimpleNamespace(amount_fen=order.total_fen),
-                                                                      Checkout("jsapi", params=params)))
-    add(me, shop, shop.medium, 1)
-    order_id = order_id_of(place(me))
-    page = text(me.get(f"/orders/{order_id}/pay"))
-    assert "getBrandWCPayRequest" not in page  # in order.js, fed by the JSON below
-    assert '"package": "prepay_id=wx1"' in page and f"/orders/{order_id}/status" in page
-    assert me.get(f"/orders/{order_id}/status").json["status"] == "pending_payment"
-
-
 # ---------------------------------------------------------------------------------------------- refund
 
 def test_refund_before_pickup_voids_the_voucher_and_returns_the_stock(me, shop):
