@@ -104,6 +104,14 @@ def _signed_in(app, staff):
     return c
 
 
+def member_client(app, member):
+    """A test client signed in to the shop as `member`."""
+    c = app.test_client()
+    with c.session_transaction() as s:
+        s["members"] = {str(member.merchant_id): member.id}
+    return c
+
+
 @pytest.fixture
 def cashier_client(app, world):
     return _signed_in(app, world.cashier)

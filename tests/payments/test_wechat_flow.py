@@ -16,6 +16,7 @@ from app.orders.models import Order, OrderStatus, PayMethod
 from app.payments.models import Payment, PaymentStatus, ProcessedNotification, Refund, RefundStatus
 from app.web.payments import checkout_for
 from tests.fakes.wechat_server import FakeWeChat, default_keys, rsa_verify
+from tests.conftest import member_client
 from tests.support.factories import make_product
 
 
@@ -156,9 +157,7 @@ def test_pay_page_hands_the_signed_jsapi_parameters_to_the_wechat_browser(app, w
     order = orders.place_order(world.merchant, world.store, member, [orders.LineRequest(product.skus[0].id, 1)],
                                pay_method=PayMethod.WECHAT)
     commit()
-    client = app.test_client()
-    with client.session_transaction() as s:
-        s["members"] = {str(world.merchant.id): member.id}
+    client = member_client(app, member)
     page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
     payment = db.session.query(Payment).filter_by(order_id=order.id).one()
     prepay_id = wechat.orders[payment.out_trade_no]["prepay_id"]

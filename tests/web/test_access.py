@@ -6,6 +6,7 @@ import re
 import pytest
 
 from app.extensions import db
+from tests.conftest import member_client
 from tests.support.factories import make_member
 
 PUBLIC_GET = {"health.healthz", "shop.index", "shop.home", "shop.product", "shop.product_qr", "shop.store",
@@ -37,9 +38,7 @@ def callers(app, world):
             s["staff_id"], s["staff_pw"], s["device"] = person.id, person.password_hash[-12:], "d"
         return c
 
-    shopper = app.test_client()
-    with shopper.session_transaction() as s:
-        s["members"] = {str(world.merchant.id): member.id}
+    shopper = member_client(app, member)
     return {"anonymous": app.test_client(), "cashier": staff(world.cashier), "owner": staff(world.owner),
             "member": shopper}
 

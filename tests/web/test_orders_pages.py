@@ -8,8 +8,6 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from flask import g
-from flask.testing import FlaskClient
 
 from app.catalog.models import Product, Review, Sku, StoreStock
 from app.core.clock import SHANGHAI
@@ -19,18 +17,10 @@ from app.orders.models import Order, OrderStatus
 from app.payments.models import Refund
 from app.vouchers import codes
 from app.vouchers.models import Voucher
+from tests.conftest import member_client
 from tests.vouchers.helpers import bearer
 
 SLUG = "test-coffee"
-
-
-class Browser(FlaskClient):
-    """Each request starts without the per-request member cache on `g` (the `db` fixture keeps one app
-    context pushed for the whole test, so two shoppers would otherwise share it)."""
-
-    def open(self, *args, **kwargs):
-        g.pop("members", None)
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
@@ -58,12 +48,8 @@ def shop(db, world):
                            medium=medium, large=large, plain=plain, member=member, other=other)
 
 
-def _client(app, member=None) -> Browser:
-    c = Browser(app, app.response_class, use_cookies=True)
-    if member is not None:
-        with c.session_transaction() as s:
-            s["members"] = {str(member.merchant_id): member.id}
-    return c
+def _client(app, member=None):
+    return member_client(app, member) if member is not None else app.test_client()
 
 
 @pytest.fixture

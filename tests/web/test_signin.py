@@ -5,8 +5,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import g
-from flask.testing import FlaskClient
 
 from app.extensions import db as _db
 from app.members.models import Member
@@ -17,22 +15,10 @@ SLUG = "test-coffee"
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
-class Browser(FlaskClient):
-    """A test client whose every request starts without the per-request member cache.
-
-    The `db` fixture keeps an app context pushed, so requests in one test share `flask.g`, and
-    `session.current_member` caches members on `g`: without this a second browser would "see" the first
-    one's member, and a check of the session cookie would be answered from the cache."""
-
-    def open(self, *args, **kwargs):
-        g.pop("members", None)
-        return super().open(*args, **kwargs)
-
-
 @pytest.fixture
 def browser(app, db):
-    def new() -> Browser:
-        return Browser(app, app.response_class, use_cookies=True)
+    def new():
+        return app.test_client()
 
     return new
 

@@ -19,7 +19,7 @@ from app.core import logging as applog
 from app.core.clock import now_utc
 from app.core.database import rollback
 from app.core.errors import DomainError
-from app.core.i18n import current_lang
+from app.core.i18n import current_lang, gettext
 from app.extensions import db
 from app.integrations.wechat.oauth import WeChatAuthError, WeChatOAuthClient
 from app.members import service as members
@@ -71,8 +71,9 @@ def _signin_error(err: SignInError):
     rollback()
     if wants_json():
         return render_error(err)
-    return render_template("shop/signin_error.html", error=err.to_dict(current_lang()),
-                           retry_url=err.details.get("_retry"), home_url=err.details.get("_home") or "/"), err.status
+    return render_template("errors.html", error=err.to_dict(current_lang()), status=err.status,
+                           retry_url=err.details.get("_retry"), retry_label=gettext("重新登录"),
+                           home_url=err.details.get("_home") or "/"), err.status
 
 
 i18n.register({
