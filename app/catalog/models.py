@@ -1,14 +1,18 @@
-"""Categories, products, SKUs (prices in fen) and stock per store."""
+"""Categories, products, SKUs (prices in fen), stock per store, reviews; and the merchant's catalog rev,
+replaced by every ORM write to them."""
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import chain
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.core.clock import now_utc
 from app.core.db import UTCDateTime
 from app.extensions import db
+from app.merchants.models import Merchant, Store, new_catalog_rev
 
 
 class Category(db.Model):
@@ -100,3 +104,41 @@ class Review(db.Model):
         sa.UniqueConstraint("order_id", "product_id"),
         sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
     )
+
+
+# --- the catalog rev: what the shop's snapshots (app.catalog.snapshot) are checked against -------------
+# Registered here, with the models, so that every process that can write them keeps the rev honest.
+
+def catalog_changed(merchant_ids, session: Session | None = None) -> None:
+    """Give these merchants a new rev, in the current transaction."""
+    ids = sorted({int(m) for m in merchant_ids if m is not None})
+    if ids:
+        (session or db.session).connection().execute(
+            sa.update(Merchant.__table__).where(Merchant.__table__.c.id.in_(ids)).values(catalog_rev=new_catalog_rev()))
+
+
+def _touched_merchants(session: Session) -> tuple[set[int], set[int]]:
+    """(merchant ids, product ids of touched SKUs) of the catalog rows this flush wrote."""
+    merchants: set[int] = set()
+    products: set[int] = set()
+    new, dirty = session.new, session.dirty
+    for obj in chain(new, dirty, session.deleted):
+        if obj in dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        if isinstance(obj, Merchant):
+            if obj not in new:  # a new merchant comes with a fresh rev
+                merchants.add(obj.id)
+        elif isinstance(obj, (Store, Category, Product, Review)):
+            merchants.add(obj.merchant_id)
+        elif isinstance(obj, Sku):
+            products.add(obj.product_id)
+    return merchants, products
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_on_flush(session: Session, _context) -> None:
+    merchants, products = _touched_merchants(session)
+    if products:
+        merchants |= set(session.connection().execute(
+            sa.select(Product.merchant_id).where(Product.id.in_(sorted(products)))).scalars())
+    catalog_changed(merchants, session)

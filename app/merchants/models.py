@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime, time
 
 import sqlalchemy as sa
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.clock import now_utc
 from app.core.db import UTCDateTime, enum_column
 from app.extensions import db
+
+
+def new_catalog_rev() -> int:
+    return secrets.randbits(62)
 
 
 class Merchant(db.Model):
@@ -25,6 +30,8 @@ class Merchant(db.Model):
     # 1 point per this many fen paid (100: one point per yuan).
     fen_per_point: Mapped[int] = mapped_column(default=100, server_default="100")
     rotate_qr: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
+    # Replaced whenever the shop's view of this merchant's catalog changes (app.catalog.snapshot).
+    catalog_rev: Mapped[int] = mapped_column(sa.BigInteger, default=new_catalog_rev, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     stores: Mapped[list["Store"]] = relationship(back_populates="merchant", order_by="Store.id")

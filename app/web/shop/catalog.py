@@ -11,13 +11,14 @@ from urllib.parse import urlencode
 from flask import Response, abort, current_app, make_response, render_template, request, url_for
 from werkzeug.routing import BuildError
 
-from app.catalog import service as catalog
+from app.catalog import snapshot
+from app.catalog.service import is_open, price_to_pay, stock_level
+from app.catalog.snapshot import Catalog, ProductView, StoreView
 from app.core import i18n
 from app.core.clock import now_utc, to_shanghai
-from app.merchants.models import Merchant, Store
 from app.vouchers import qr
 from app.web.shop import bp
-from app.web.shop.session import current_member, merchant_by_slug
+from app.web.shop.session import current_member
 
 STORE_COOKIE_MAX_AGE = 90 * 86400
 GEO_COOKIE = "geo"
@@ -85,7 +86,7 @@ def remember_store(response: Response, merchant_id: int, store_id: int) -> Respo
     return response
 
 
-def pick_store(stores: list[Store], requested_id: int | None, merchant_id: int) -> tuple[Store | None, str]:
+def pick_store(stores, requested_id: int | None, merchant_id: int) -> tuple[StoreView | None, str]:
     """The store to show: ?store= when it is one of `stores`, else the remembered one, else the first.
     Returns (store, source) with source "request", "cookie" or "default"."""
     by_id = {s.id: s for s in stores}
@@ -133,46 +134,52 @@ def optional_url(endpoint: str, **values) -> str | None:
         return None
 
 
-def _merchant_product(slug: str, product_id: int):
-    merchant = merchant_by_slug(slug)
-    product = catalog.product_of(merchant.id, product_id)
+def _catalog_product(slug: str, product_id: int) -> tuple[Catalog, ProductView]:
+    cat = snapshot.for_slug(slug)
+    product = cat.product(product_id) if cat else None
     if product is None:
         abort(404)
-    return merchant, product
+    return cat, product
+
+
+def _catalog(slug: str) -> Catalog:
+    cat = snapshot.for_slug(slug)
+    if cat is None:
+        abort(404)
+    return cat
 
 
 # --- product ----------------------------------------------------------------------------------------
 
 @bp.get("/m/<slug>/p/<int:product_id>")
 def product(slug: str, product_id: int):
-    merchant, product = _merchant_product(slug, product_id)
+    cat, product = _catalog_product(slug, product_id)
+    merchant = cat.merchant
     member = current_member(merchant.id)
-    stores = catalog.active_stores(merchant.id)
-    store, source = pick_store(stores, int_arg("store"), merchant.id)
-    sku_ids = [s.id for s in product.skus]
-    table = catalog.stock_table([s.id for s in stores], sku_ids)  # one stock query for every store
+    store, source = pick_store(cat.stores, int_arg("store"), merchant.id)
+    table = snapshot.stock_table(cat, product)  # one stock query for every store
     stock = table.get(store.id, {}) if store else {}
-    in_stock_at = {s.id: any(q > 0 for q in table[s.id].values()) for s in stores}
+    in_stock_at = {store_id: any(q > 0 for q in row.values()) for store_id, row in table.items()}
     selected = next((s for s in product.skus if stock.get(s.id, 0) > 0), None)
     shown = selected or (product.skus[0] if product.skus else None)
+    reviews = cat.reviews(product.id)
+    base = f"/m/{merchant.slug}"
     response = make_response(render_template(
-        "shop/product.html", merchant=merchant, product=product, member=member, stores=stores, store=store,
+        "shop/product.html", merchant=merchant, product=product, member=member, stores=cat.stores, store=store,
         stock=stock, in_stock_at=in_stock_at, selected=selected, shown=shown,
-        summary=catalog.review_summary(merchant.id, product.id),
-        reviews=catalog.recent_reviews(merchant.id, product.id, limit=10),
-        cart_url=f"/m/{merchant.slug}/cart/add",
-        signin_url=None if member else optional_url("shop.signin", slug=merchant.slug,
-                                                    next=request.full_path.rstrip("?")),
-        qr_url=url_for("shop.product_qr", slug=merchant.slug, product_id=product.id,
-                       store=store.id if store else None),
-        price_to_pay=catalog.price_to_pay, stock_level=catalog.stock_level,
+        summary=reviews.summary, reviews=reviews.recent,
+        home_url=f"{base}/", cart_url=f"{base}/cart/add",
+        store_url=f"{base}/s/{store.id}" if store else None,
+        signin_url=None if member else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
+        qr_url=f"{base}/p/{product.id}/qr.png" + (f"?store={store.id}" if store else ""),
+        price_to_pay=price_to_pay, stock_level=stock_level,
     ))
     if store is not None and source == "request":
         remember_store(response, merchant.id, store.id)
     return response
 
 
-def product_link(merchant: Merchant, product_id: int, store_id: int | None) -> str:
+def product_link(merchant, product_id: int, store_id: int | None) -> str:
     """The absolute product URL a shelf QR carries."""
     path = url_for("shop.product", slug=merchant.slug, product_id=product_id, store=store_id)
     return current_app.config["APP_BASE_URL"] + path
@@ -181,11 +188,11 @@ def product_link(merchant: Merchant, product_id: int, store_id: int | None) -> s
 @bp.get("/m/<slug>/p/<int:product_id>/qr.png")
 def product_qr(slug: str, product_id: int):
     """A shelf or poster QR opening the product page with its store chosen."""
-    merchant, product = _merchant_product(slug, product_id)
+    cat, product = _catalog_product(slug, product_id)
     store_id = int_arg("store")
-    if store_id is not None and catalog.store_of(merchant.id, store_id) is None:
+    if store_id is not None and cat.store(store_id) is None:
         abort(404)
-    response = Response(qr.cached_png(product_link(merchant, product.id, store_id)), mimetype="image/png")
+    response = Response(qr.cached_png(product_link(cat.merchant, product.id, store_id)), mimetype="image/png")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
@@ -199,21 +206,21 @@ def delivery_km(metres: int) -> str:
 
 @bp.get("/m/<slug>/s/<int:store_id>")
 def store(slug: str, store_id: int):
-    merchant = merchant_by_slug(slug)
-    store = catalog.store_of(merchant.id, store_id)
+    cat = _catalog(slug)
+    merchant = cat.merchant
+    store = cat.store(store_id)
     if store is None:
         abort(404)
-    products = catalog.products_in_stock(merchant.id, store.id)
-    amap = url_for_amap(store)
     response = make_response(render_template(
-        "shop/store.html", merchant=merchant, store=store, products=products, amap_url=amap,
-        member=current_member(merchant.id), open_now=catalog.is_open(store, to_shanghai(now_utc()).time()),
+        "shop/store.html", merchant=merchant, store=store, products=snapshot.in_stock_at(cat, store.id),
+        amap_url=url_for_amap(store), product_base=f"/m/{merchant.slug}/p/", card_query=f"?store={store.id}",
+        member=current_member(merchant.id), open_now=is_open(store, to_shanghai(now_utc()).time()),
         delivery_km=delivery_km(store.delivery_radius_m) if store.delivery_radius_m else None,
     ))
     return remember_store(response, merchant.id, store.id)
 
 
-def url_for_amap(store: Store) -> str:
+def url_for_amap(store: StoreView) -> str:
     """A plain link to Amap's marker page (opens the Amap app when installed); no map script."""
     return "https://uri.amap.com/marker?" + urlencode(
         {"position": f"{store.longitude},{store.latitude}", "name": store.name}, safe=",")

@@ -3,14 +3,15 @@ chips and product cards."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 
-from app.catalog import service as catalog
+from app.catalog import snapshot
+from app.catalog.service import format_distance, stores_near
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.web.shop import bp
 from app.web.shop.catalog import (int_arg, pick_store, remember_position, remember_store, shopper_position)
-from app.web.shop.session import current_member, merchant_by_slug
+from app.web.shop.session import current_member
 
 
 @bp.get("/")
@@ -23,24 +24,28 @@ def index():
 
 @bp.get("/m/<slug>/")
 def home(slug: str):
-    merchant = merchant_by_slug(slug)
+    cat = snapshot.for_slug(slug)
+    if cat is None:
+        abort(404)
+    merchant = cat.merchant
     position, position_from_request = shopper_position()
-    nearby = catalog.stores_near(merchant.id, position)
-    chosen, source = pick_store([n.store for n in nearby], int_arg("store"), merchant.id)
+    nearby = stores_near(cat.stores, position)
+    chosen, source = pick_store(cat.stores, int_arg("store"), merchant.id)
     if source == "default":
         chosen = None  # the shopper has not chosen: mark no store as theirs
-    categories = catalog.categories(merchant.id)
     category_id = int_arg("c")
-    if category_id not in {c.id for c in categories}:
+    if all(c.id != category_id for c in cat.categories):
         category_id = None
     q = request.args.get("q", "").strip()[:60]
-    products = catalog.search_products(merchant.id, q=q or None, category_id=category_id)
+    products = cat.search(q, category_id)
     filtering = bool(q) or category_id is not None
+    base = f"/m/{merchant.slug}"
     response = make_response(render_template(
-        "shop/home.html", merchant=merchant, nearby=nearby, stores=[n.store for n in nearby], chosen=chosen,
-        located=position is not None, categories=categories, category_id=category_id, q=q,
+        "shop/home.html", merchant=merchant, nearby=nearby, stores=cat.stores, chosen=chosen,
+        located=position is not None, categories=cat.categories, category_id=category_id, q=q,
         products=products, featured=[] if filtering else [p for p in products if p.featured],
-        filtering=filtering, member=current_member(merchant.id), format_distance=catalog.format_distance,
+        filtering=filtering, member=current_member(merchant.id), format_distance=format_distance,
+        home_url=f"{base}/", store_base=f"{base}/s/", product_base=f"{base}/p/", card_query="",
     ))
     if position is not None and position_from_request:
         remember_position(response, position)

@@ -1,0 +1,166 @@
+"""The shop's catalog snapshot: a change to the catalog shows on the very next page, a warm page reads only
+the merchant row (and the stock), and a rolled-back change never leaves a stale snapshot behind."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.catalog import snapshot
+from app.catalog.models import Category, Product, Sku, catalog_changed
+from app.extensions import db
+from app.merchants.models import Merchant
+from tests.web.test_catalog import add_product, add_review, element, latte, plain, set_stock, text  # noqa: F401
+
+
+def product_page(client, product, store):
+    return text(client.get(f"/m/test-coffee/p/{product.id}?store={store.id}"))
+
+
+def rev_of(merchant) -> int:
+    return db.session.execute(sa.select(Merchant.catalog_rev).where(Merchant.id == merchant.id)).scalar_one()
+
+
+class SelectCounter:
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def __call__(self, conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            self.seen.append(statement)
+
+    def __enter__(self):
+        sa.event.listen(db.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(db.engine, "before_cursor_execute", self)
+
+
+@pytest.mark.parametrize("change, before, after", [
+    ("sku price", "¥28", "¥27"),
+    ("product name", "拿铁", "燕麦拿铁"),
+    ("store name", "国贸店", "国贸旗舰店"),
+    ("merchant name", "测试咖啡", "测试咖啡馆"),
+])
+def test_a_catalog_change_shows_on_the_next_page(client, world, latte, change, before, after):
+    first = product_page(client, latte, world.store)
+    assert before in first and after not in first
+    if change == "sku price":
+        latte.skus[0].price_fen = 2700
+    elif change == "product name":
+        latte.name = "燕麦拿铁"
+    elif change == "store name":
+        world.store.name = "国贸旗舰店"
+    else:
+        world.merchant.name = "测试咖啡馆"
+    db.session.commit()
+    assert after in product_page(client, latte, world.store)
+
+
+def test_changes_that_remove_things_show_at_once(client, world, latte):
+    home = text(client.get("/m/test-coffee/"))
+    assert f'data-product-id="{latte.id}"' in home and "三里屯店" in home
+    world.store_b.active = False
+    latte.skus[2].active = False
+    db.session.commit()
+    home = text(client.get("/m/test-coffee/"))
+    assert "三里屯店" not in home
+    assert f'data-sku-id="{latte.skus[2].id}"' not in product_page(client, latte, world.store)
+    latte.active = False
+    db.session.commit()
+    assert client.get(f"/m/test-coffee/p/{latte.id}").status_code == 404
+    assert f'data-product-id="{latte.id}"' not in text(client.get("/m/test-coffee/"))
+
+
+def test_new_products_categories_and_reviews_show_at_once(client, world, latte):
+    text(client.get("/m/test-coffee/"))
+    assert "暂无评价" in product_page(client, latte, world.store)
+    tea = Category(merchant_id=world.merchant.id, name="茶饮", sort=5)
+    db.session.add(tea)
+    db.session.flush()
+    matcha = add_product(world.merchant, "抹茶拿铁", [("中杯", 3000, None)], category=tea)
+    add_review(world.merchant, latte, world.store, 5, "好喝")
+    db.session.commit()
+    home = text(client.get("/m/test-coffee/"))
+    assert f'data-product-id="{matcha.id}"' in home and f'data-category-id="{tea.id}"' in home
+    assert element(product_page(client, latte, world.store), "rating") == "★ 5.0 · 1 条评价"
+
+
+def test_every_catalog_write_replaces_the_rev_and_nothing_else_does(world, latte):
+    rev = rev_of(world.merchant)
+    latte.skus[1].member_price_fen = 2800
+    db.session.commit()
+    assert rev_of(world.merchant) != rev
+    rev = rev_of(world.merchant)
+    set_stock(world.store_b, latte.skus[1], 7)  # stock is read per request, not part of the snapshot
+    db.session.commit()
+    assert rev_of(world.merchant) == rev
+    other = rev_of(world.other_merchant)
+    latte.description = "新的描述"
+    db.session.commit()
+    assert rev_of(world.other_merchant) == other  # only the merchant whose catalog changed
+
+
+def test_a_warm_page_reads_the_merchant_row_and_the_stock_only(client, world, latte):
+    url = f"/m/test-coffee/p/{latte.id}?store={world.store.id}"  # read the ids before counting
+    text(client.get(url))
+    text(client.get("/m/test-coffee/"))
+    with SelectCounter() as product_reads:
+        text(client.get(url))
+    with SelectCounter() as home_reads:
+        text(client.get("/m/test-coffee/"))
+    assert len(product_reads.seen) == 2, product_reads.seen
+    assert "merchants" in product_reads.seen[0] and "store_stock" in product_reads.seen[1]
+    assert len(home_reads.seen) == 1 and "merchants" in home_reads.seen[0]
+
+
+def test_stock_is_fresh_on_every_page(client, world, latte):
+    mid = latte.skus[0]
+    assert "仅剩 3 件" in plain(product_page(client, latte, world.store))
+    db.session.execute(sa.text("UPDATE store_stock SET quantity = 1 WHERE store_id = :s AND sku_id = :k"),
+                       {"s": world.store.id, "k": mid.id})
+    db.session.commit()
+    assert "仅剩 1 件" in plain(product_page(client, latte, world.store))
+
+
+def test_a_rolled_back_change_leaves_no_stale_snapshot(app, world, latte):
+    def price_now() -> int:
+        with app.test_request_context():
+            return snapshot.for_slug("test-coffee").product(latte.id).skus[0].price_fen
+
+    assert price_now() == 2800
+    savepoint = db.session.begin_nested()
+    latte.skus[0].price_fen = 3000
+    db.session.flush()
+    assert price_now() == 3000  # built from the uncommitted change, at its (new, random) rev
+    savepoint.rollback()
+    assert price_now() == 2800  # the rev went back with the change, so the snapshot is rebuilt
+
+
+def test_a_core_write_announces_itself_with_catalog_changed(client, world, latte):
+    product_page(client, latte, world.store)
+    db.session.execute(sa.update(Sku).where(Sku.id == latte.skus[0].id).values(price_fen=2600))
+    catalog_changed([world.merchant.id])
+    db.session.commit()
+    assert element(product_page(client, latte, world.store), "price").startswith("¥26")
+
+
+def test_search_is_literal_and_ignores_case(client, world, latte):
+    add_product(world.merchant, "Flat White 100%", [("杯", 3000, None)], description="Double ristretto")
+    db.session.commit()
+    found = lambda q: re.findall(r'data-product-id="(\d+)"', text(client.get("/m/test-coffee/", query_string={"q": q})))
+    assert found("flat white") and found("RISTRETTO") and found("100%")
+    assert not found("1_0") and not found("%%")
+
+
+def test_snapshots_are_bounded_per_process(app, world, monkeypatch):
+    monkeypatch.setattr(snapshot, "MAX_MERCHANTS", 1)
+    with app.test_request_context():
+        coffee = snapshot.for_slug("test-coffee")
+        assert snapshot.for_slug("test-coffee") is coffee  # reused while the rev holds
+        snapshot.for_slug("other-bakery")
+        assert list(snapshot._snapshots) == [world.other_merchant.id]
+        assert snapshot.for_slug("test-coffee") is not coffee  # evicted, built again
+        assert snapshot.for_slug("no-such-shop") is None
