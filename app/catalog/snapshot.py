@@ -8,7 +8,7 @@ still says R, so the next page after a change shows it, on every worker and ever
 server and no time-to-live. A random rev (not a counter) also means a rolled-back change can never make
 an old snapshot look current again.
 
-Stock is not in here: it changes with every order and is read per request (`stock_table`, `in_stock_ids`).
+Stock is not in here: it changes with every order and is read per request (`with_stock`, `in_stock_at`).
 
 Writes that bypass the ORM session (a Core UPDATE of products, say) must call
 `app.catalog.models.catalog_changed` in the same transaction.
@@ -29,6 +29,7 @@ from app.merchants.models import Merchant, Store
 
 MAX_MERCHANTS = 256  # snapshots kept per process; the least recently built goes first
 RECENT_REVIEWS = 10
+MAX_MEMO = 4096  # derived values kept per snapshot
 
 
 # --- what the pages see -----------------------------------------------------------------------------
@@ -106,6 +107,7 @@ class Catalog:
     _stores_by_id: dict[int, StoreView] = field(repr=False)
     _products_by_id: dict[int, ProductView] = field(repr=False)
     _reviews: dict[int, ProductReviews] = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)
 
     def store(self, store_id: int | None) -> StoreView | None:
         return self._stores_by_id.get(store_id)
@@ -120,6 +122,16 @@ class Catalog:
         return [p for p in self.products
                 if (category_id is None or p.category_id == category_id) and (not q or p.matches(q))]
 
+    def memo(self, key, build):
+        """`build()`, kept for as long as this snapshot is current: for values derived only from the
+        snapshot and from what is in `key` (a rendered product card, say). Bounded: cleared when full."""
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= MAX_MEMO:
+                self._memo.clear()
+            found = self._memo[key] = build()
+        return found
+
     def reviews(self, product_id: int) -> ProductReviews:
         """Average, count and the newest reviews of a product, read once per rev."""
         found = self._reviews.get(product_id)
@@ -132,15 +144,46 @@ class Catalog:
 
 _MERCHANT_BY_SLUG = sa.select(Merchant.id, Merchant.slug, Merchant.name, Merchant.catalog_rev).where(
     Merchant.slug == sa.bindparam("slug"))
+_MERCHANT_AND_STOCK = (
+    sa.select(Merchant.id, Merchant.slug, Merchant.name, Merchant.catalog_rev,
+              StoreStock.store_id, StoreStock.sku_id, StoreStock.quantity)
+    .select_from(Merchant)
+    .outerjoin(Product, sa.and_(Product.id == sa.bindparam("product_id"), Product.merchant_id == Merchant.id))
+    .outerjoin(Sku, sa.and_(Sku.product_id == Product.id, Sku.active.is_(True)))
+    .outerjoin(StoreStock, StoreStock.sku_id == Sku.id)
+    .where(Merchant.slug == sa.bindparam("slug"))
+)
 _snapshots: dict[int, Catalog] = {}
 
 
 def for_slug(slug: str) -> Catalog | None:
     """The catalog of the merchant with this slug, or None. One indexed SELECT of the merchant row when the
     process already holds its current snapshot; otherwise the snapshot is rebuilt first."""
-    row = db.session.execute(_MERCHANT_BY_SLUG, {"slug": slug}).first()
-    if row is None:
+    # Core on the session's connection: these statements are built once and skip the ORM's execute path.
+    row = db.session.connection().execute(_MERCHANT_BY_SLUG, {"slug": slug}).first()
+    return None if row is None else _current(row)
+
+
+def with_stock(slug: str, product_id: int) -> tuple[Catalog, ProductView, dict[int, dict[int, int]]] | None:
+    """A product page's one query: the merchant row and the units on hand of the product's active SKUs at
+    every store, as (catalog, product, {store_id: {sku_id: quantity}}) with a row for each open store and
+    0 where there is no stock row. None when the merchant or the product (on sale) is not found."""
+    rows = db.session.connection().execute(_MERCHANT_AND_STOCK, {"slug": slug, "product_id": product_id}).all()
+    if not rows:
         return None
+    catalog = _current(rows[0])
+    product = catalog.product(product_id)
+    if product is None:
+        return None
+    table = {s.id: {sku.id: 0 for sku in product.skus} for s in catalog.stores}
+    for r in rows:
+        stock = table.get(r.store_id)
+        if stock is not None and r.sku_id in stock:
+            stock[r.sku_id] = r.quantity
+    return catalog, product, table
+
+
+def _current(row) -> Catalog:
     cached = _snapshots.get(row.id)
     if cached is not None and cached.rev == row.catalog_rev:
         return cached
@@ -211,30 +254,15 @@ def _load_reviews(merchant_id: int, product_id: int) -> ProductReviews:
         tuple(ReviewView(r.rating, r.body, mask_name(r.nickname), r.created_at) for r in rows))
 
 
-# --- stock, read per request ------------------------------------------------------------------------
+# --- stock at a store, read per request ------------------------------------------------------------------------
 
-_STOCK = sa.select(StoreStock.store_id, StoreStock.sku_id, StoreStock.quantity).where(
-    StoreStock.sku_id.in_(sa.bindparam("sku_ids", expanding=True)))
 _IN_STOCK = (
     sa.select(Sku.product_id).distinct().join(StoreStock, StoreStock.sku_id == Sku.id)
     .where(StoreStock.store_id == sa.bindparam("store_id"), StoreStock.quantity > 0, Sku.active.is_(True))
 )
 
 
-def stock_table(catalog: Catalog, product: ProductView) -> dict[int, dict[int, int]]:
-    """Units on hand of the product's SKUs at each open store, {store_id: {sku_id: quantity}}, in one
-    query; a missing row is 0."""
-    table = {s.id: {sku.id: 0 for sku in product.skus} for s in catalog.stores}
-    if not table or not product.skus:
-        return table
-    for store_id, sku_id, quantity in db.session.execute(_STOCK, {"sku_ids": [s.id for s in product.skus]}):
-        row = table.get(store_id)
-        if row is not None:
-            row[sku_id] = quantity
-    return table
-
-
 def in_stock_at(catalog: Catalog, store_id: int) -> list[ProductView]:
     """Products on sale with at least one active SKU in stock at the store, in catalog order."""
-    ids = set(db.session.execute(_IN_STOCK, {"store_id": store_id}).scalars())
+    ids = set(db.session.connection().execute(_IN_STOCK, {"store_id": store_id}).scalars())
     return [p for p in catalog.products if p.id in ids]

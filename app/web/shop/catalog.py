@@ -8,13 +8,13 @@ from __future__ import annotations
 import math
 from urllib.parse import urlencode
 
-from flask import Response, abort, current_app, make_response, render_template, request, url_for
-from werkzeug.routing import BuildError
+from flask import Response, abort, current_app, get_template_attribute, make_response, render_template, request, url_for
 
 from app.catalog import snapshot
 from app.catalog.service import is_open, price_to_pay, stock_level
 from app.catalog.snapshot import Catalog, ProductView, StoreView
 from app.core import i18n
+from app.core.i18n import current_lang
 from app.core.clock import now_utc, to_shanghai
 from app.vouchers import qr
 from app.web.shop import bp
@@ -126,12 +126,17 @@ def remember_position(response: Response, position: tuple[float, float]) -> None
                         samesite="Lax", httponly=True, path="/")
 
 
-def optional_url(endpoint: str, **values) -> str | None:
-    """url_for, or None while another module's route does not exist yet."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
+def card_renderer(cat: Catalog, member, card_query: str = ""):
+    """For templates: product -> its card's HTML. A card depends on the product, the language, whether a
+    member is signed in and its link, so it is rendered once per snapshot for each of those."""
+    macro = get_template_attribute("shop/_product_card.html", "product_card")
+    base, lang, signed_in = f"/m/{cat.merchant.slug}/p/", current_lang(), member is not None
+
+    def card(product: ProductView):
+        href = f"{base}{product.id}{card_query}"
+        return cat.memo(("card", product.id, lang, signed_in, href), lambda: macro(product, member, href))
+
+    return card
 
 
 def _catalog_product(slug: str, product_id: int) -> tuple[Catalog, ProductView]:
@@ -153,11 +158,13 @@ def _catalog(slug: str) -> Catalog:
 
 @bp.get("/m/<slug>/p/<int:product_id>")
 def product(slug: str, product_id: int):
-    cat, product = _catalog_product(slug, product_id)
+    found = snapshot.with_stock(slug, product_id)  # one query: the merchant row and the stock at every store
+    if found is None:
+        abort(404)
+    cat, product, table = found
     merchant = cat.merchant
     member = current_member(merchant.id)
     store, source = pick_store(cat.stores, int_arg("store"), merchant.id)
-    table = snapshot.stock_table(cat, product)  # one stock query for every store
     stock = table.get(store.id, {}) if store else {}
     in_stock_at = {store_id: any(q > 0 for q in row.values()) for store_id, row in table.items()}
     selected = next((s for s in product.skus if stock.get(s.id, 0) > 0), None)
@@ -213,7 +220,7 @@ def store(slug: str, store_id: int):
         abort(404)
     response = make_response(render_template(
         "shop/store.html", merchant=merchant, store=store, products=snapshot.in_stock_at(cat, store.id),
-        amap_url=url_for_amap(store), product_base=f"/m/{merchant.slug}/p/", card_query=f"?store={store.id}",
+        amap_url=url_for_amap(store), card=card_renderer(cat, current_member(merchant.id), f"?store={store.id}"),
         member=current_member(merchant.id), open_now=is_open(store, to_shanghai(now_utc()).time()),
         delivery_km=delivery_km(store.delivery_radius_m) if store.delivery_radius_m else None,
     ))

@@ -10,7 +10,8 @@ from app.catalog.service import format_distance, stores_near
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.web.shop import bp
-from app.web.shop.catalog import (int_arg, pick_store, remember_position, remember_store, shopper_position)
+from app.web.shop.catalog import (card_renderer, int_arg, pick_store, remember_position, remember_store,
+                                  shopper_position)
 from app.web.shop.session import current_member
 
 
@@ -28,6 +29,7 @@ def home(slug: str):
     if cat is None:
         abort(404)
     merchant = cat.merchant
+    member = current_member(merchant.id)
     position, position_from_request = shopper_position()
     nearby = stores_near(cat.stores, position)
     chosen, source = pick_store(cat.stores, int_arg("store"), merchant.id)
@@ -44,8 +46,8 @@ def home(slug: str):
         "shop/home.html", merchant=merchant, nearby=nearby, stores=cat.stores, chosen=chosen,
         located=position is not None, categories=cat.categories, category_id=category_id, q=q,
         products=products, featured=[] if filtering else [p for p in products if p.featured],
-        filtering=filtering, member=current_member(merchant.id), format_distance=format_distance,
-        home_url=f"{base}/", store_base=f"{base}/s/", product_base=f"{base}/p/", card_query="",
+        filtering=filtering, member=member, format_distance=format_distance, card=card_renderer(cat, member),
+        home_url=f"{base}/", store_base=f"{base}/s/",
     ))
     if position is not None and position_from_request:
         remember_position(response, position)
