@@ -44,9 +44,9 @@ import sqlalchemy as sa
 from bench import cpu, load, server
 
 OUT = Path(__file__).resolve().parent / "out"
-ORDER = ["json", "bare-page", "product", "home"]
-RATIOS = [("product", "bare-page"), ("home", "bare-page"), ("bare-page", "json"), ("product", "json"),
-          ("home", "json")]
+ORDER = ["json", "bare-page", "product", "product-member", "home"]
+RATIOS = [("product", "bare-page"), ("product-member", "bare-page"), ("home", "bare-page"), ("bare-page", "json"),
+          ("product", "json"), ("home", "json")]
 GZIP = {"Accept-Encoding": "gzip"}
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
@@ -69,13 +69,23 @@ def catalog(db_url: str) -> dict:
     return {"products": products, "stores": stores, "race_sku": skus[0], "order_sku": skus[1]}
 
 
-def scenarios(slug: str, cat: dict) -> dict[str, load.Scenario]:
+def member_cookie(base: str, slug: str) -> str:
+    """A signed-in member's session cookie (demo sign-in), as WeChat shoppers all are."""
+    s = requests.Session()
+    r = s.post(f"{base}/m/{slug}/signin/demo", data={"nickname": "压测会员", "next": f"/m/{slug}/"}, timeout=30)
+    _expect(r, (200,), "demo sign-in")
+    return "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+
+
+def scenarios(slug: str, cat: dict, cookie: str) -> dict[str, load.Scenario]:
     pairs = [f"{p}?store={s}" for p in cat["products"] for s in cat["stores"]]
     return {
         "json": load.Scenario("json", "GET", "/bench/json", headers=GZIP),
         "bare-page": load.Scenario("bare-page", "GET", "/bench/bare-page/@CODE@", headers=GZIP,
                                    codes=[str(p) for p in cat["products"]], cycle=True),
         "product": load.Scenario("product", "GET", f"/m/{slug}/p/@CODE@", headers=GZIP, codes=pairs, cycle=True),
+        "product-member": load.Scenario("product-member", "GET", f"/m/{slug}/p/@CODE@",
+                                        headers={**GZIP, "Cookie": cookie}, codes=pairs, cycle=True),
         "home": load.Scenario("home", "GET", f"/m/{slug}/", headers=GZIP),
     }
 
@@ -94,7 +104,7 @@ def probe(base: str, sc: load.Scenario) -> dict:
 
 def fmt_row(name: str, r: dict, ref: dict) -> str:
     c = r.get("cpu_ms", {})
-    return (f"{name:<10} {r['requests']:>8} {r['rps']:>8.1f} {r['p50_ms']:>7.1f} {r['p90_ms']:>7.1f} "
+    return (f"{name:<14} {r['requests']:>8} {r['rps']:>8.1f} {r['p50_ms']:>7.1f} {r['p90_ms']:>7.1f} "
             f"{r['p99_ms']:>7.1f} {r['non200']:>7} {r['rps'] / ref['bare-page']['rps']:>9.0%} "
             f"{r['rps'] / ref['json']['rps']:>7.0%} {r.get('bytes_per_response', float('nan')):>7.0f} "
             f"{c.get('app', float('nan')):>7.2f} {c.get('db', float('nan')):>6.2f} {c.get('client', float('nan')):>6.2f}")
@@ -102,7 +112,7 @@ def fmt_row(name: str, r: dict, ref: dict) -> str:
 
 def print_table(title: str, results: dict[str, dict]) -> None:
     print(f"\n{title}")
-    print(f"{'scenario':<10} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'non-200':>7} "
+    print(f"{'scenario':<14} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'non-200':>7} "
           f"{'vs bare':>9} {'vs json':>7} {'B/resp':>7} {'app CPU':>7} {'db CPU':>6} {'client':>6}")
     for name in ORDER:
         if name in results:
@@ -135,7 +145,7 @@ def run_pages(base: str, scs: dict[str, load.Scenario], meter: cpu.Meter, args, 
             results[name] = r = load.run(sc, base, n, args.connections, client)
             used = meter.delta(before, meter.snapshot())
             r["cpu_ms"] = {k: used[k] / max(r["requests"], 1) * 1000 for k in ("app", "db", "client")}
-            print(f"  {label:<11} {name:<10} {r['rps']:>8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  "
+            print(f"  {label:<11} {name:<14} {r['rps']:>8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  "
                   f"p99 {r['p99_ms']:6.1f} ms  non-200 {r['non200']}", flush=True)
             for s in r["samples"]:
                 print(f"      non-200: {s[:300]}")
@@ -319,12 +329,12 @@ def main(argv: list[str] | None = None) -> int:
                 "SELECT 'sqlite ' || sqlite_version()" if args.engine == "sqlite" else "SHOW server_version")).scalar()
         print(f"  upgrade + demo {meta['prepare_seconds']} s; {len(cat['products'])} products, "
               f"{len(cat['stores'])} stores", flush=True)
-        scs = scenarios(slug, cat)
         with server.gunicorn(env, workers=args.workers) as (base, proc):
+            scs = scenarios(slug, cat, member_cookie(base, slug))
             meter = cpu.Meter(proc.pid, db_url)
             meta["probe"] = {name: probe(base, sc) for name, sc in scs.items()}
             for name, p in meta["probe"].items():
-                print(f"  {name:<10} {p['path']:<32} {p['status']} {p['encoding']:<8} {p['wire_bytes']:>6} bytes "
+                print(f"  {name:<14} {p['path']:<32} {p['status']} {p['encoding']:<8} {p['wire_bytes']:>6} bytes "
                       f"on the wire, {p['body_bytes']:>6} unpacked", flush=True)
             rounds = run_pages(base, scs, meter, args, client)
 

@@ -67,8 +67,8 @@ def stock_level(quantity: int) -> str:
     return "low" if quantity <= LOW_STOCK else "ok"
 
 
-def price_to_pay(sku, member: Member | None) -> int:
-    """A signed-in member pays the member price when there is one."""
+def price_to_pay(sku, member: Member | int | None) -> int:
+    """A signed-in member (the Member, or their id) pays the member price when there is one."""
     if member is not None and sku.member_price_fen is not None:
         return sku.member_price_fen
     return sku.price_fen

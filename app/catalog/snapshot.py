@@ -142,12 +142,19 @@ class Catalog:
 
 # --- the per-process cache --------------------------------------------------------------------------
 
-_MERCHANT_BY_SLUG = sa.select(Merchant.id, Merchant.slug, Merchant.name, Merchant.catalog_rev).where(
-    Merchant.slug == sa.bindparam("slug"))
+# The merchant row, and the id of the one member among the session's (one per merchant shopped at) who
+# belongs to this merchant, NULL when none does: pages learn who is shopping without a query of their own.
+_MERCHANT_COLUMNS = (Merchant.id, Merchant.slug, Merchant.name, Merchant.catalog_rev,
+                     Member.id.label("member_id"))
+_MEMBER_JOIN = sa.and_(Member.id.in_(sa.bindparam("member_ids", expanding=True)), Member.merchant_id == Merchant.id)
+_MERCHANT_BY_SLUG = (
+    sa.select(*_MERCHANT_COLUMNS).select_from(Merchant).outerjoin(Member, _MEMBER_JOIN)
+    .where(Merchant.slug == sa.bindparam("slug"))
+)
 _MERCHANT_AND_STOCK = (
-    sa.select(Merchant.id, Merchant.slug, Merchant.name, Merchant.catalog_rev,
-              StoreStock.store_id, StoreStock.sku_id, StoreStock.quantity)
+    sa.select(*_MERCHANT_COLUMNS, StoreStock.store_id, StoreStock.sku_id, StoreStock.quantity)
     .select_from(Merchant)
+    .outerjoin(Member, _MEMBER_JOIN)
     .outerjoin(Product, sa.and_(Product.id == sa.bindparam("product_id"), Product.merchant_id == Merchant.id))
     .outerjoin(Sku, sa.and_(Sku.product_id == Product.id, Sku.active.is_(True)))
     .outerjoin(StoreStock, StoreStock.sku_id == Sku.id)
@@ -156,31 +163,45 @@ _MERCHANT_AND_STOCK = (
 _snapshots: dict[int, Catalog] = {}
 
 
-def for_slug(slug: str) -> Catalog | None:
-    """The catalog of the merchant with this slug, or None. One indexed SELECT of the merchant row when the
-    process already holds its current snapshot; otherwise the snapshot is rebuilt first."""
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """What a catalog page knows after its one query."""
+    catalog: Catalog
+    member_id: int | None  # the signed-in member, confirmed to be this merchant's
+
+
+@dataclass(frozen=True, slots=True)
+class ProductVisit(Visit):
+    product: ProductView
+    stock: dict[int, dict[int, int]]  # {store_id: {sku_id: units on hand}}, every open store, 0 when no row
+
+
+def for_slug(slug: str, member_ids: list[int] = ()) -> Visit | None:
+    """The catalog of the merchant with this slug (None when there is none), and which of `member_ids` (the
+    session's) is its member. One indexed SELECT when the process already holds the current snapshot;
+    otherwise the snapshot is rebuilt first."""
     # Core on the session's connection: these statements are built once and skip the ORM's execute path.
-    row = db.session.connection().execute(_MERCHANT_BY_SLUG, {"slug": slug}).first()
-    return None if row is None else _current(row)
+    row = db.session.connection().execute(_MERCHANT_BY_SLUG, {"slug": slug, "member_ids": list(member_ids)}).first()
+    return None if row is None else Visit(_current(row), row.member_id)
 
 
-def with_stock(slug: str, product_id: int) -> tuple[Catalog, ProductView, dict[int, dict[int, int]]] | None:
-    """A product page's one query: the merchant row and the units on hand of the product's active SKUs at
-    every store, as (catalog, product, {store_id: {sku_id: quantity}}) with a row for each open store and
-    0 where there is no stock row. None when the merchant or the product (on sale) is not found."""
-    rows = db.session.connection().execute(_MERCHANT_AND_STOCK, {"slug": slug, "product_id": product_id}).all()
+def with_stock(slug: str, product_id: int, member_ids: list[int] = ()) -> ProductVisit | None:
+    """A product page's one query: `for_slug` joined with the units on hand of the product's active SKUs at
+    every store. None when the merchant or the product (on sale) is not found."""
+    rows = db.session.connection().execute(
+        _MERCHANT_AND_STOCK, {"slug": slug, "product_id": product_id, "member_ids": list(member_ids)}).all()
     if not rows:
         return None
     catalog = _current(rows[0])
     product = catalog.product(product_id)
     if product is None:
         return None
-    table = {s.id: {sku.id: 0 for sku in product.skus} for s in catalog.stores}
+    stock = {s.id: {sku.id: 0 for sku in product.skus} for s in catalog.stores}
     for r in rows:
-        stock = table.get(r.store_id)
-        if stock is not None and r.sku_id in stock:
-            stock[r.sku_id] = r.quantity
-    return catalog, product, table
+        at_store = stock.get(r.store_id)
+        if at_store is not None and r.sku_id in at_store:
+            at_store[r.sku_id] = r.quantity
+    return ProductVisit(catalog, rows[0].member_id, product, stock)
 
 
 def _current(row) -> Catalog:

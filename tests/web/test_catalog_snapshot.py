@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.catalog import snapshot
 from app.catalog.models import Category, Product, Sku, catalog_changed
 from app.extensions import db
+from app.members.service import demo_member
 from app.merchants.models import Merchant
 from tests.web.test_catalog import add_product, add_review, element, latte, plain, set_stock, text  # noqa: F401
 
@@ -128,7 +129,7 @@ def test_stock_is_fresh_on_every_page(client, world, latte):
 def test_a_rolled_back_change_leaves_no_stale_snapshot(app, world, latte):
     def price_now() -> int:
         with app.test_request_context():
-            return snapshot.for_slug("test-coffee").product(latte.id).skus[0].price_fen
+            return snapshot.for_slug("test-coffee").catalog.product(latte.id).skus[0].price_fen
 
     assert price_now() == 2800
     savepoint = db.session.begin_nested()
@@ -158,9 +159,38 @@ def test_search_is_literal_and_ignores_case(client, world, latte):
 def test_snapshots_are_bounded_per_process(app, world, monkeypatch):
     monkeypatch.setattr(snapshot, "MAX_MERCHANTS", 1)
     with app.test_request_context():
-        coffee = snapshot.for_slug("test-coffee")
-        assert snapshot.for_slug("test-coffee") is coffee  # reused while the rev holds
+        coffee = snapshot.for_slug("test-coffee").catalog
+        assert snapshot.for_slug("test-coffee").catalog is coffee  # reused while the rev holds
         snapshot.for_slug("other-bakery")
         assert list(snapshot._snapshots) == [world.other_merchant.id]
-        assert snapshot.for_slug("test-coffee") is not coffee  # evicted, built again
+        assert snapshot.for_slug("test-coffee").catalog is not coffee  # evicted, built again
         assert snapshot.for_slug("no-such-shop") is None
+
+
+def test_a_signed_in_members_page_is_one_query_too(app, client, world, latte):
+    from tests.conftest import member_client
+
+    member = demo_member(world.merchant.id, "小王")
+    db.session.commit()
+    shopper = member_client(app, member)
+    url = f"/m/test-coffee/p/{latte.id}?store={world.store.id}"
+    text(shopper.get(url))
+    with SelectCounter() as reads:
+        html = text(shopper.get(url))
+    assert len(reads.seen) == 1 and "members" in reads.seen[0]
+    assert element(html, "price").startswith("¥25")  # the member price: the query confirmed the member
+
+
+def test_a_session_with_members_at_two_shops_gets_member_prices_at_each(app, world, latte):
+    ours = demo_member(world.merchant.id, "小王")
+    theirs = demo_member(world.other_merchant.id, "小王")
+    bread = add_product(world.other_merchant, "法棍", [("根", 1200, 1000)])
+    db.session.commit()
+    shopper = app.test_client()
+    with shopper.session_transaction() as s:
+        s["members"] = {str(world.merchant.id): ours.id, str(world.other_merchant.id): theirs.id}
+    assert element(text(shopper.get(f"/m/test-coffee/p/{latte.id}")), "price").startswith("¥25")
+    assert element(text(shopper.get(f"/m/other-bakery/p/{bread.id}")), "price").startswith("¥10")
+    with shopper.session_transaction() as s:  # only the other shop's member: list prices here
+        s["members"] = {str(world.other_merchant.id): theirs.id}
+    assert element(text(shopper.get(f"/m/test-coffee/p/{latte.id}")), "price").startswith("¥28")

@@ -18,7 +18,7 @@ from app.core.i18n import current_lang
 from app.core.clock import now_utc, to_shanghai
 from app.vouchers import qr
 from app.web.shop import bp
-from app.web.shop.session import current_member
+from app.web.shop.session import session_member_ids
 
 STORE_COOKIE_MAX_AGE = 90 * 86400
 GEO_COOKIE = "geo"
@@ -126,44 +126,37 @@ def remember_position(response: Response, position: tuple[float, float]) -> None
                         samesite="Lax", httponly=True, path="/")
 
 
-def card_renderer(cat: Catalog, member, card_query: str = ""):
+def card_renderer(cat: Catalog, signed_in: bool, card_query: str = ""):
     """For templates: product -> its card's HTML. A card depends on the product, the language, whether a
     member is signed in and its link, so it is rendered once per snapshot for each of those."""
     macro = get_template_attribute("shop/_product_card.html", "product_card")
-    base, lang, signed_in = f"/m/{cat.merchant.slug}/p/", current_lang(), member is not None
+    base, lang = f"/m/{cat.merchant.slug}/p/", current_lang()
 
     def card(product: ProductView):
         href = f"{base}{product.id}{card_query}"
-        return cat.memo(("card", product.id, lang, signed_in, href), lambda: macro(product, member, href))
+        return cat.memo(("card", product.id, lang, signed_in, href), lambda: macro(product, signed_in, href))
 
     return card
 
 
-def _catalog_product(slug: str, product_id: int) -> tuple[Catalog, ProductView]:
-    cat = snapshot.for_slug(slug)
-    product = cat.product(product_id) if cat else None
-    if product is None:
+def visit_or_404(slug: str) -> snapshot.Visit:
+    """The merchant's catalog and the signed-in member (confirmed), in one query; 404 for an unknown slug."""
+    visit = snapshot.for_slug(slug, session_member_ids())
+    if visit is None:
         abort(404)
-    return cat, product
-
-
-def _catalog(slug: str) -> Catalog:
-    cat = snapshot.for_slug(slug)
-    if cat is None:
-        abort(404)
-    return cat
+    return visit
 
 
 # --- product ----------------------------------------------------------------------------------------
 
 @bp.get("/m/<slug>/p/<int:product_id>")
 def product(slug: str, product_id: int):
-    found = snapshot.with_stock(slug, product_id)  # one query: the merchant row and the stock at every store
-    if found is None:
+    # One query: the merchant row, the signed-in member confirmed, and the stock at every store.
+    visit = snapshot.with_stock(slug, product_id, session_member_ids())
+    if visit is None:
         abort(404)
-    cat, product, table = found
+    cat, product, table, member_id = visit.catalog, visit.product, visit.stock, visit.member_id
     merchant = cat.merchant
-    member = current_member(merchant.id)
     store, source = pick_store(cat.stores, int_arg("store"), merchant.id)
     stock = table.get(store.id, {}) if store else {}
     in_stock_at = {store_id: any(q > 0 for q in row.values()) for store_id, row in table.items()}
@@ -172,12 +165,12 @@ def product(slug: str, product_id: int):
     reviews = cat.reviews(product.id)
     base = f"/m/{merchant.slug}"
     response = make_response(render_template(
-        "shop/product.html", merchant=merchant, product=product, member=member, stores=cat.stores, store=store,
-        stock=stock, in_stock_at=in_stock_at, selected=selected, shown=shown,
+        "shop/product.html", merchant=merchant, product=product, member_id=member_id, stores=cat.stores,
+        store=store, stock=stock, in_stock_at=in_stock_at, selected=selected, shown=shown,
         summary=reviews.summary, reviews=reviews.recent,
         home_url=f"{base}/", cart_url=f"{base}/cart/add",
         store_url=f"{base}/s/{store.id}" if store else None,
-        signin_url=None if member else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
+        signin_url=None if member_id else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
         qr_url=f"{base}/p/{product.id}/qr.png" + (f"?store={store.id}" if store else ""),
         price_to_pay=price_to_pay, stock_level=stock_level,
     ))
@@ -195,7 +188,10 @@ def product_link(merchant, product_id: int, store_id: int | None) -> str:
 @bp.get("/m/<slug>/p/<int:product_id>/qr.png")
 def product_qr(slug: str, product_id: int):
     """A shelf or poster QR opening the product page with its store chosen."""
-    cat, product = _catalog_product(slug, product_id)
+    cat = visit_or_404(slug).catalog
+    product = cat.product(product_id)
+    if product is None:
+        abort(404)
     store_id = int_arg("store")
     if store_id is not None and cat.store(store_id) is None:
         abort(404)
@@ -213,15 +209,16 @@ def delivery_km(metres: int) -> str:
 
 @bp.get("/m/<slug>/s/<int:store_id>")
 def store(slug: str, store_id: int):
-    cat = _catalog(slug)
+    visit = visit_or_404(slug)
+    cat = visit.catalog
     merchant = cat.merchant
     store = cat.store(store_id)
     if store is None:
         abort(404)
     response = make_response(render_template(
         "shop/store.html", merchant=merchant, store=store, products=snapshot.in_stock_at(cat, store.id),
-        amap_url=url_for_amap(store), card=card_renderer(cat, current_member(merchant.id), f"?store={store.id}"),
-        member=current_member(merchant.id), open_now=is_open(store, to_shanghai(now_utc()).time()),
+        amap_url=url_for_amap(store), card=card_renderer(cat, visit.member_id is not None, f"?store={store.id}"),
+        open_now=is_open(store, to_shanghai(now_utc()).time()),
         delivery_km=delivery_km(store.delivery_radius_m) if store.delivery_radius_m else None,
     ))
     return remember_store(response, merchant.id, store.id)

@@ -3,16 +3,14 @@ chips and product cards."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 
-from app.catalog import snapshot
 from app.catalog.service import format_distance, stores_near
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.web.shop import bp
 from app.web.shop.catalog import (card_renderer, int_arg, pick_store, remember_position, remember_store,
-                                  shopper_position)
-from app.web.shop.session import current_member
+                                  shopper_position, visit_or_404)
 
 
 @bp.get("/")
@@ -25,11 +23,9 @@ def index():
 
 @bp.get("/m/<slug>/")
 def home(slug: str):
-    cat = snapshot.for_slug(slug)
-    if cat is None:
-        abort(404)
+    visit = visit_or_404(slug)  # one query: the merchant row and the signed-in member, confirmed
+    cat, signed_in = visit.catalog, visit.member_id is not None
     merchant = cat.merchant
-    member = current_member(merchant.id)
     position, position_from_request = shopper_position()
     nearby = stores_near(cat.stores, position)
     chosen, source = pick_store(cat.stores, int_arg("store"), merchant.id)
@@ -46,7 +42,7 @@ def home(slug: str):
         "shop/home.html", merchant=merchant, nearby=nearby, stores=cat.stores, chosen=chosen,
         located=position is not None, categories=cat.categories, category_id=category_id, q=q,
         products=products, featured=[] if filtering else [p for p in products if p.featured],
-        filtering=filtering, member=member, format_distance=format_distance, card=card_renderer(cat, member),
+        filtering=filtering, format_distance=format_distance, card=card_renderer(cat, signed_in),
         home_url=f"{base}/", store_base=f"{base}/s/",
     ))
     if position is not None and position_from_request:

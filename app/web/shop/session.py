@@ -18,6 +18,14 @@ def merchant_by_slug(slug: str) -> Merchant:
     return merchant
 
 
+def session_member_ids() -> list[int]:
+    """Every member id the session holds (one per merchant shopped at), unchecked. The catalog pages pass
+    them to their one query, which keeps the one belonging to the page's merchant (app.catalog.snapshot);
+    everything else uses `current_member`."""
+    members = session.get("members") or {}
+    return [m for m in members.values() if isinstance(m, int)]
+
+
 def current_member(merchant_id: int) -> Member | None:
     """The member signed in for this merchant, or None. Sessions keep one member per merchant."""
     cache = g.setdefault("members", {})
