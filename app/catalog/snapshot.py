@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 import sqlalchemy as sa
-from flask import url_for
 
 from app.catalog.models import Category, Product, Review, Sku, StoreStock
 from app.catalog.service import ReviewSummary, ReviewView, mask_name
+from app.core.assets import static_url
 from app.extensions import db
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
@@ -252,7 +252,7 @@ def _build(merchant: MerchantView, rev: int) -> Catalog:
             continue
         member_prices = [s.member_price_fen for s in own if s.member_price_fen is not None]
         products.append(ProductView(
-            p.id, p.category_id, p.name, p.description or "", p.image, url_for("static", filename=p.image),
+            p.id, p.category_id, p.name, p.description or "", p.image, static_url(p.image),
             bool(p.featured), own, min(s.price_fen for s in own), min(member_prices) if member_prices else None,
             f"{p.name}\n{p.description or ''}".casefold()))
     return Catalog(rev, merchant, stores, categories, tuple(products),

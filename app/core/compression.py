@@ -2,7 +2,8 @@
 
 Phones on mobile networks pay for every byte: HTML, CSS, JS, JSON and SVG go out compressed (brotli when
 the browser offers it, which browsers do over HTTPS; gzip otherwise), and static files carry
-`Cache-Control: public, max-age=86400` so the next page loads only its HTML.
+`Cache-Control: public, max-age=86400` so the next page loads only its HTML (a year, immutable, when
+asked for by the content-hashed URL that pages link: app.core.assets).
 
 Static files are compressed once per worker and file version, not on every request: Flask sends them
 as a stream, which Flask-Compress would recompress each time (and, as a stream, never with gzip). Here a
