@@ -32,6 +32,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "WECHAT_PAY_PUBLIC_KEY_ID": ("(empty)", "its id (PUB_KEY_ID_...)"),
     "WECHAT_PAY_CERT_DIR": ("(empty)", "platform-certificate mode instead: folder for downloaded certificates"),
     "WECHAT_PAY_GATEWAY": ("(empty)", "override https://api.mch.weixin.qq.com (tests point it at a local fake)"),
+    "SMS_WEBHOOK_URL": ("(empty)", "the SMS gateway that sends phone verification codes (signed JSON POST, see app/integrations/sms.py); empty: codes are only logged (and shown on the page outside production), and production offers no phone binding"),
+    "SMS_WEBHOOK_SECRET": ("(empty)", "HMAC key for the gateway's `X-O2O-Signature`; required with SMS_WEBHOOK_URL"),
+    "PHONE_CODE_LIMITS": ("1/minute;5/hour;10/day", "verification texts allowed per phone number"),
     "HUEY_SQLITE_PATH": ("instance/huey.sqlite3", "job queue file when REDIS_URL is empty"),
     "PROXY_COUNT": ("0", "trusted reverse proxies in front (1 behind nginx): client IPs for rate limits come from X-Forwarded-For"),
     "LOG_LEVEL": ("INFO", "log level of the JSON request log"),
@@ -87,6 +90,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
             raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
 
     redis_url = env.get("REDIS_URL", "")
+    if env.get("SMS_WEBHOOK_URL") and not env.get("SMS_WEBHOOK_SECRET"):
+        raise ConfigError("SMS_WEBHOOK_SECRET is not set: the SMS gateway needs it to check our signature.")
     return {
         "APP_ENV": app_env,
         "SECRET_KEY": secret,
@@ -113,6 +118,9 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "WECHAT_PAY_PUBLIC_KEY_ID": env.get("WECHAT_PAY_PUBLIC_KEY_ID", ""),
         "WECHAT_PAY_CERT_DIR": env.get("WECHAT_PAY_CERT_DIR", ""),
         "WECHAT_PAY_GATEWAY": env.get("WECHAT_PAY_GATEWAY", ""),
+        "SMS_WEBHOOK_URL": env.get("SMS_WEBHOOK_URL", ""),
+        "SMS_WEBHOOK_SECRET": env.get("SMS_WEBHOOK_SECRET", ""),
+        "PHONE_CODE_LIMITS": env.get("PHONE_CODE_LIMITS", "1/minute;5/hour;10/day"),
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "DEMO_SIGNIN": app_env != "production",

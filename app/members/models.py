@@ -56,3 +56,27 @@ class PointsEntry(db.Model):
         sa.UniqueConstraint("member_id", "ref"),
         sa.CheckConstraint("balance_after >= 0", name="balance_nonneg"),
     )
+
+
+MAX_CODE_ATTEMPTS = 5
+
+
+class PhoneCode(db.Model):
+    """A text message code sent to bind a phone number (app.members.phone): only its HMAC is kept, with
+    when it expires, how many tries it has had and when it was used (or replaced by a newer one)."""
+
+    __tablename__ = "phone_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    code_mac: Mapped[str] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint(f"attempts BETWEEN 0 AND {MAX_CODE_ATTEMPTS}", name="attempts_range"),
+    )
+

@@ -1,6 +1,9 @@
-"""Consumer pages in a phone-sized Chromium: the home page, the holder's voucher page, the scanned page."""
+"""Consumer pages in a phone-sized Chromium: the home page, the holder's voucher page, the scanned page,
+binding a phone number."""
 from __future__ import annotations
 
+import re
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -85,3 +88,22 @@ def test_holder_page_of_a_redeemed_voucher_says_used_and_stops_rotating(phone, b
     expect(phone.get_by_test_id("fact-uses")).to_have_text("0 / 1")
     assert phone.get_by_test_id("qr").get_attribute("data-rotating") == "0"
     shot(phone, "holder-redeemed")
+
+
+def test_a_member_binds_a_phone_number_with_the_demo_code(phone, base, shot):
+    slug = "demo-coffee"
+    phone.goto(f"{base}/m/{slug}/me")  # signed out: the sign-in page, then back to me
+    phone.get_by_test_id("demo-nickname").fill(f"绑定{uuid.uuid4().hex[:6]}")
+    phone.get_by_test_id("demo-submit").click()
+    phone.wait_for_url(re.compile(rf"/m/{slug}/me"))
+    expect(phone.get_by_test_id("phone-link")).to_contain_text("绑定手机号")
+    phone.get_by_test_id("phone-link").click()
+    phone.get_by_test_id("phone").fill("139 0000 1234")
+    phone.get_by_test_id("send-code").click()
+    expect(phone.get_by_test_id("code-sent")).to_contain_text("139****1234")
+    code = re.search(r"\d{6}", phone.get_by_test_id("demo-code").inner_text()).group(0)
+    phone.get_by_test_id("code").fill(code)
+    shot(phone, "phone-code")
+    phone.get_by_test_id("bind").click()
+    phone.wait_for_url(re.compile(rf"/m/{slug}/me$"))
+    expect(phone.get_by_test_id("phone-link")).to_contain_text("139****1234")

@@ -10,6 +10,7 @@ from app.core import i18n
 from app.core.clock import now_utc
 from app.extensions import db
 from app.members.models import PointsEntry
+from app.members.phone import mask
 from app.merchants.models import Store
 from app.orders import service as orders
 from app.orders.models import OrderStatus
@@ -88,5 +89,5 @@ def me(slug: str):
 
     return render_template(
         "shop/me.html", merchant=merchant, member=member, orders=my_orders, stores=stores, tab=tab,
-        vouchers=by_tab, ledger=ledger, to_review=to_review, count=cart_count(merchant.id),
+        vouchers=by_tab, ledger=ledger, to_review=to_review, count=cart_count(merchant.id), phone=mask(member.phone),
     )

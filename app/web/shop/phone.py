@@ -1,0 +1,104 @@
+"""Binding a phone number to the signed-in member: ask for a text message code, then type it in.
+The rules are in app.members.phone; the text goes out through app.integrations.sms."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from app.core import i18n, logging as applog
+from app.core.clock import now_utc
+from app.core.database import commit, rollback
+from app.core.errors import DomainError
+from app.core.i18n import current_lang
+from app.integrations import sms
+from app.members import phone as phones
+from app.web.shop import bp
+from app.web.shop.session import current_member, member_required, merchant_by_slug
+
+i18n.register({
+    "绑定手机号": "Bind a phone number",
+    "更换手机号": "Change phone number",
+    "手机号": "Phone number",
+    "请输入手机号": "Mobile number",
+    "获取验证码": "Send code",
+    "重新获取": "Send again",
+    "验证码": "Code",
+    "请输入 6 位验证码": "6-digit code",
+    "确认绑定": "Bind",
+    "验证码已发送至 {phone}，{minutes} 分钟内有效。": "A code was sent to {phone}; it is valid for {minutes} minutes.",
+    "演示模式：未接短信服务，验证码是 {code}": "Demo: no SMS gateway is set up; the code is {code}",
+    "当前手机号": "Current number",
+    "手机号已绑定": "Phone number bound",
+    "绑定后可用手机号在门店查找会员、接收配送电话。": "Stores can then find your membership by phone and call you about deliveries.",
+})
+
+MINUTES = int(phones.CODE_TTL.total_seconds() // 60)
+
+
+def _page(merchant, member, *, step: str, phone: str = "", error: dict | None = None, demo_code: str | None = None,
+          status: int = 200):
+    available = sms.sender_for(current_app.config) is not None
+    if not available and error is None:
+        error = phones.TextsUnavailable().to_dict(current_lang())
+    return render_template(
+        "shop/phone.html", merchant=merchant, member=member, step=step, phone=phone, masked=phones.mask(phone),
+        current=phones.mask(member.phone), error=error, demo_code=demo_code, minutes=MINUTES,
+        available=available,
+    ), status
+
+
+def _refused(merchant, member, err: DomainError, *, step: str, phone: str):
+    rollback()
+    return _page(merchant, member, step=step, phone=phone, error=err.to_dict(current_lang()), status=err.status)
+
+
+@bp.get("/m/<slug>/me/phone")
+@member_required
+def phone_form(slug: str):
+    merchant = merchant_by_slug(slug)
+    return _page(merchant, current_member(merchant.id), step="phone")
+
+
+@bp.post("/m/<slug>/me/phone/code")
+@member_required
+def phone_code(slug: str):
+    merchant = merchant_by_slug(slug)
+    member = current_member(merchant.id)
+    raw = request.form.get("phone", "")
+    cfg = current_app.config
+    sender = sms.sender_for(cfg)
+    try:
+        if sender is None:
+            raise phones.TextsUnavailable()
+        issued = phones.request_code(member, raw, secret=cfg["SECRET_KEY"], limits=cfg["PHONE_CODE_LIMITS"],
+                                     now=now_utc())
+        try:  # before the commit: a text that could not be sent leaves no code behind
+            sender.send_code(issued.phone, issued.code, merchant=merchant.name, minutes=MINUTES)
+        except sms.SmsFailed as exc:
+            applog.event("verification text failed", level=40, error=str(exc))
+            raise phones.TextsUnavailable() from exc
+    except DomainError as err:
+        return _refused(merchant, member, err, step="phone", phone=raw.strip()[:20])
+    commit()
+    return _page(merchant, member, step="code", phone=issued.phone,
+                 demo_code=issued.code if sender.shows_code else None)
+
+
+@bp.post("/m/<slug>/me/phone")
+@member_required
+def phone_bind(slug: str):
+    merchant = merchant_by_slug(slug)
+    member = current_member(merchant.id)
+    raw, code = request.form.get("phone", ""), request.form.get("code", "")
+    try:
+        result = phones.confirm(member, raw, code, secret=current_app.config["SECRET_KEY"], now=now_utc())
+    except phones.BadPhone as err:
+        return _refused(merchant, member, err, step="phone", phone=raw.strip()[:20])
+    except DomainError as err:
+        return _refused(merchant, member, err, step="code", phone=phones.normalise(raw))
+    if not result.bound:
+        commit()  # the wrong try stays counted
+        err = result.refusal()
+        return _page(merchant, member, step="code", phone=phones.normalise(raw), error=err.to_dict(current_lang()),
+                     status=err.status)
+    flash("手机号已绑定")
+    return redirect(url_for("shop.me", slug=merchant.slug))
