@@ -5,7 +5,7 @@ from datetime import time
 
 import sqlalchemy as sa
 
-from app.catalog.models import Category, Product, Sku, StoreStock
+from app.catalog.models import Category, Product, ProductPhoto, Sku, StoreStock
 from app.extensions import db
 from app.merchants.models import KeyKind, Merchant, Role, Store
 from app.members.service import demo_member
@@ -45,6 +45,8 @@ PRODUCTS = [
     ("sandwich", "火腿芝士三明治", "轻食", "全麦面包，现点现做。", False, [("份", 2600, 2300)]),
     ("muffin", "蓝莓玛芬", "烘焙", "满满蓝莓果粒。", False, [("个", 1600, 1400)]),
 ]
+# Products with a second photo (static/img/products/<slug>-top.png, made by scripts/make_images.py).
+TOP_VIEWS = {"latte", "cappuccino", "flat-white", "mocha", "matcha-latte"}
 
 STAFF = [
     # username, name, role, store index
@@ -116,6 +118,8 @@ def _create() -> Merchant:
         product = Product(merchant_id=merchant.id, category_id=cats[cat].id, name=name, description=desc,
                           image=f"img/products/{slug}.png", featured=featured)
         product.skus = [Sku(name=n, price_fen=p, member_price_fen=m) for n, p, m in skus]
+        if slug in TOP_VIEWS:  # a second photo for the gallery: the drink seen from above
+            product.photos = [ProductPhoto(position=1, image=f"img/products/{slug}-top.png")]
         db.session.add(product)
     db.session.flush()
     sku_ids = db.session.execute(sa.select(Sku.id).order_by(Sku.id)).scalars().all()

@@ -3,6 +3,7 @@
 
 Writes (relative to the repo root):
   static/img/products/<slug>.png   480x480, one per product
+  static/img/products/<slug>-top.png  480x480, the milk drinks seen from above (second gallery photo)
   static/img/store.png             640x360 storefront
   static/img/logo.png              128x128
 
@@ -141,6 +142,35 @@ def draw_steam(cv: Canvas, color):
             x = x0 + 9 * math.sin(k / 20 * math.pi * 2 + i)
             pts.append((x, y))
         cv.line(pts, color, 7)
+
+
+def draw_top(cv: Canvas, bg, drink, foam, art=None, cup=CUP):
+    """The same drink seen from straight above: saucer, cup, crema ring, foam and a rosetta."""
+    cx, cy = 240, 250
+    cv.circle(cx + 8, cy + 10, 200, shade(bg, 0.88))  # shadow
+    cv.circle(cx, cy, 200, shade(cup, 0.92))          # saucer
+    cv.circle(cx, cy, 186, cup)
+    cv.ellipse((cx + 118, cy - 34, cx + 214, cy + 34), cup)  # handle
+    cv.circle(cx, cy, 134, shade(cup, 0.9))           # cup rim
+    cv.circle(cx, cy, 122, drink)
+    cv.circle(cx, cy, 104, foam)
+    if art:
+        # rosetta: a stack of shrinking leaves with a stem through them
+        for i, r in enumerate((54, 46, 38, 30, 22)):
+            y = cy + 40 - i * 20
+            cv.ellipse((cx - r, y - r * 0.45, cx + r, y + r * 0.45), art)
+            cv.ellipse((cx - r * 0.7, y - r * 0.3 + 6, cx + r * 0.7, y + r * 0.3 + 6), foam)
+        cv.line([(cx, cy + 70), (cx, cy - 66)], art, 5)
+    cv.circle(cx - 60, cy - 70, 10, shade(cup, 1.0))  # a sugar cube's worth of highlight on the rim
+    # a spoon on the saucer
+    cv.line([(cx - 150, cy + 96), (cx - 96, cy + 150)], shade(cup, 0.7), 10)
+    cv.ellipse((cx - 176, cy + 62, cx - 138, cy + 104), shade(cup, 0.7))
+
+
+def drink_top(bg, drink, foam, art=None):
+    def _draw(cv: Canvas, _bg):
+        draw_top(cv, bg, drink, foam, art)
+    return _draw
 
 
 def drink_product(bg, drink, foam=None, art=None, steam=True):
@@ -333,11 +363,21 @@ PRODUCTS = {
 }
 
 
-def make_product(slug: str) -> Path:
-    bg, fn = PRODUCTS[slug]
+# Second photos (the product page's gallery): the milk drinks seen from above.
+TOP_VIEWS = {
+    "latte":        ((214, 180, 140), drink_top((214, 180, 140), (150, 96, 56), (238, 214, 180), art=WHITE)),
+    "cappuccino":   ((196, 154, 120), drink_top((196, 154, 120), (140, 88, 50), (250, 240, 226))),
+    "flat-white":   ((168, 196, 184), drink_top((168, 196, 184), (160, 110, 66), (232, 206, 170), art=(250, 244, 232))),
+    "mocha":        ((150, 104, 90), drink_top((150, 104, 90), (90, 50, 32), (120, 72, 46), art=(240, 226, 206))),
+    "matcha-latte": ((196, 222, 160), drink_top((196, 222, 160), (118, 168, 72), (170, 206, 120), art=(246, 250, 236))),
+}
+
+
+def make_product(slug: str, table=PRODUCTS, suffix: str = "") -> Path:
+    bg, fn = table[slug]
     cv = Canvas(480, 480, bg)
     fn(cv, bg)
-    path = PRODUCT_DIR / f"{slug}.png"
+    path = PRODUCT_DIR / f"{slug}{suffix}.png"
     cv.save(path, limit=15 * 1024 - 1)
     return path
 
@@ -410,6 +450,7 @@ def make_logo() -> Path:
 
 def main() -> int:
     written = [make_product(slug) for slug in PRODUCTS]
+    written += [make_product(slug, TOP_VIEWS, "-top") for slug in TOP_VIEWS]
     written += [make_store(), make_logo()]
     for p in written:
         print(f"{p.stat().st_size:7d}  {p.relative_to(ROOT)}")

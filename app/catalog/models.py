@@ -42,6 +42,9 @@ class Product(db.Model):
 
     category: Mapped[Category | None] = relationship()
     skus: Mapped[list["Sku"]] = relationship(back_populates="product", order_by="Sku.id")
+    # More photos after `image` (the cover, also used on cards and in the cart), in gallery order.
+    photos: Mapped[list["ProductPhoto"]] = relationship(order_by="ProductPhoto.position",
+                                                        cascade="all, delete-orphan")
 
     @property
     def min_price_fen(self) -> int:
@@ -51,6 +54,20 @@ class Product(db.Model):
     def min_member_price_fen(self) -> int | None:
         prices = [s.member_price_fen for s in self.skus if s.member_price_fen is not None]
         return min(prices) if prices else None
+
+
+class ProductPhoto(db.Model):
+    """A further photo of a product, shown after the cover in the product page's gallery."""
+
+    __tablename__ = "product_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    position: Mapped[int]
+    # Path under static/, like Product.image.
+    image: Mapped[str] = mapped_column(sa.String(255))
+
+    __table_args__ = (sa.UniqueConstraint("product_id", "position"),)
 
 
 class Sku(db.Model):
@@ -118,19 +135,20 @@ def catalog_changed(merchant_ids, session: Session | None = None) -> None:
 
 
 def _touched_merchants(session: Session) -> tuple[set[int], set[int]]:
-    """(merchant ids, product ids of touched SKUs) of the catalog rows this flush wrote."""
+    """(merchant ids, product ids of touched SKUs and photos) of the catalog rows this flush wrote."""
     merchants: set[int] = set()
     products: set[int] = set()
     new, dirty = session.new, session.dirty
     for obj in chain(new, dirty, session.deleted):
-        if obj in dirty and not session.is_modified(obj, include_collections=False):
+        # Collections count: a photo removed from product.photos (delete-orphan) is not in session.deleted yet.
+        if obj in dirty and not session.is_modified(obj):
             continue
         if isinstance(obj, Merchant):
             if obj not in new:  # a new merchant comes with a fresh rev
                 merchants.add(obj.id)
         elif isinstance(obj, (Store, Category, Product, Review)):
             merchants.add(obj.merchant_id)
-        elif isinstance(obj, Sku):
+        elif isinstance(obj, (Sku, ProductPhoto)):
             products.add(obj.product_id)
     return merchants, products
 

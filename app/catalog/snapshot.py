@@ -20,7 +20,7 @@ from datetime import datetime, time
 
 import sqlalchemy as sa
 
-from app.catalog.models import Category, Product, Review, Sku, StoreStock
+from app.catalog.models import Category, Product, ProductPhoto, Review, Sku, StoreStock
 from app.catalog.service import ReviewSummary, ReviewView, mask_name
 from app.core.assets import static_url
 from app.extensions import db
@@ -80,7 +80,8 @@ class ProductView:
     name: str
     description: str
     image: str
-    image_url: str
+    image_url: str  # the cover
+    photo_urls: tuple[str, ...]  # the gallery: the cover, then the further photos in order
     featured: bool
     skus: tuple[SkuView, ...]  # active ones, by id; a product without any is not on sale
     min_price_fen: int
@@ -241,6 +242,13 @@ def _build(merchant: MerchantView, rev: int) -> Catalog:
             .where(Product.merchant_id == merchant.id, Product.active.is_(True), Sku.active.is_(True))
             .order_by(Sku.id)):
         skus.setdefault(s.product_id, []).append(SkuView(s.id, s.name, s.price_fen, s.member_price_fen))
+    photos: dict[int, list[str]] = {}
+    for ph in session.execute(
+            sa.select(ProductPhoto.product_id, ProductPhoto.image)
+            .join(Product, Product.id == ProductPhoto.product_id)
+            .where(Product.merchant_id == merchant.id, Product.active.is_(True))
+            .order_by(ProductPhoto.product_id, ProductPhoto.position)):
+        photos.setdefault(ph.product_id, []).append(static_url(ph.image))
     products = []
     for p in session.execute(
             sa.select(Product.id, Product.category_id, Product.name, Product.description, Product.image,
@@ -251,8 +259,9 @@ def _build(merchant: MerchantView, rev: int) -> Catalog:
         if not own:
             continue
         member_prices = [s.member_price_fen for s in own if s.member_price_fen is not None]
+        cover = static_url(p.image)
         products.append(ProductView(
-            p.id, p.category_id, p.name, p.description or "", p.image, static_url(p.image),
+            p.id, p.category_id, p.name, p.description or "", p.image, cover, (cover, *photos.get(p.id, ())),
             bool(p.featured), own, min(s.price_fen for s in own), min(member_prices) if member_prices else None,
             f"{p.name}\n{p.description or ''}".casefold()))
     return Catalog(rev, merchant, stores, categories, tuple(products),

@@ -1,4 +1,5 @@
-/* Catalog pages: the "nearest stores" button, store choice reloads the page, price follows the chosen SKU. */
+/* Catalog pages: the "nearest stores" button, store choice reloads the page, price follows the chosen SKU,
+   the photo gallery's "2 / 3". */
 (function () {
   'use strict';
   var near = document.querySelector('[data-near]');
@@ -34,4 +35,12 @@
       if (qty) qty.max = radio.getAttribute('data-stock');
     });
   });
+  var track = document.querySelector('[data-gallery]'), count = document.querySelector('[data-gallery-count]');
+  if (track && count) {
+    var total = track.children.length;
+    track.addEventListener('scroll', function () {
+      var i = Math.round(track.scrollLeft / Math.max(1, track.clientWidth)) + 1;
+      count.textContent = Math.min(total, Math.max(1, i)) + ' / ' + total;
+    }, { passive: true });
+  }
 })();

@@ -194,3 +194,23 @@ def test_a_session_with_members_at_two_shops_gets_member_prices_at_each(app, wor
     with shopper.session_transaction() as s:  # only the other shop's member: list prices here
         s["members"] = {str(world.other_merchant.id): theirs.id}
     assert element(text(shopper.get(f"/m/test-coffee/p/{latte.id}")), "price").startswith("¥28")
+
+
+def test_the_gallery_shows_the_cover_then_the_photos_in_order_and_follows_changes(client, world, latte):
+    from app.catalog.models import ProductPhoto
+
+    def photos() -> list[str]:
+        html = product_page(client, latte, world.store)
+        track = html.split('data-testid="photos"', 1)[1].split("</div>", 1)[0]
+        return re.findall(r'src="/static/([^"?]+)\?v=[0-9a-f]+"', track)
+
+    assert photos() == ["img/products/latte.png"]
+    assert 'data-testid="photo-count"' not in product_page(client, latte, world.store)
+    latte.photos = [ProductPhoto(position=2, image="img/products/mocha-top.png"),
+                    ProductPhoto(position=1, image="img/products/latte-top.png")]
+    db.session.commit()
+    assert photos() == ["img/products/latte.png", "img/products/latte-top.png", "img/products/mocha-top.png"]
+    assert element(product_page(client, latte, world.store), "photo-count") == "1 / 3"
+    latte.photos = latte.photos[:1]  # a removed photo goes too (delete-orphan), and bumps the rev
+    db.session.commit()
+    assert photos() == ["img/products/latte.png", "img/products/latte-top.png"]
