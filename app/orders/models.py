@@ -60,6 +60,7 @@ class Order(db.Model):
     pay_method: Mapped[PayMethod] = mapped_column(enum_column(PayMethod, "order_pay_method"))
     pickup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: as soon as ready
     delivery_address: Mapped[str | None] = mapped_column(sa.String(255))
+    delivery_phone: Mapped[str | None] = mapped_column(sa.String(20))  # whom the store calls when delivering
     delivery_distance_m: Mapped[int | None]
     total_fen: Mapped[int]
     list_total_fen: Mapped[int]  # before member prices: the saving is list_total_fen - total_fen

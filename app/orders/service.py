@@ -19,6 +19,7 @@ from app.catalog.models import Product, Sku, StoreStock
 from app.core.clock import end_of_day, now_utc, shanghai_today, to_shanghai
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
+from app.members import phone as phones
 from app.members import service as members
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
@@ -78,7 +79,7 @@ def place_order(
     merchant: Merchant, store: Store, member: Member, lines: list[LineRequest], *,
     pay_method: PayMethod, fulfilment: Fulfilment = Fulfilment.PICKUP, pickup_at: datetime | None = None,
     delivery_address: str | None = None, delivery_lat: float | None = None, delivery_lng: float | None = None,
-    note: str = "",
+    delivery_phone: str | None = None, note: str = "",
 ) -> Order:
     now = now_utc()
     if store.merchant_id != merchant.id or member.merchant_id != merchant.id or not store.active:
@@ -104,12 +105,17 @@ def place_order(
     if fulfilment is Fulfilment.PICKUP:
         if pickup_at is not None:
             _check_open(store, pickup_at, now)
-        delivery_address = None
+        delivery_address = delivery_phone = None
     else:
         if not store.delivery_radius_m:
             raise BadRequest(field="fulfilment", zh="本店不提供配送。", en="This store does not deliver.")
         if not (delivery_address or "").strip():
             raise BadRequest(field="delivery_address", zh="请填写配送地址。", en="Enter a delivery address.")
+        try:
+            delivery_phone = phones.normalise(delivery_phone)
+        except phones.BadPhone:
+            raise BadRequest(field="delivery_phone", zh="请填写正确的 11 位手机号，方便门店配送时联系你。",
+                             en="Enter an 11-digit mobile number so the store can call you about the delivery.") from None
         if delivery_lat is None or delivery_lng is None:
             raise BadRequest(field="delivery_location", zh="请允许获取位置，以确认在配送范围内。",
                              en="Share your location so we can check the delivery range.")
@@ -128,6 +134,7 @@ def place_order(
         number=_number(now), merchant_id=merchant.id, store_id=store.id, member_id=member.id,
         status=OrderStatus.PENDING_PAYMENT, fulfilment=fulfilment, pay_method=pay_method, pickup_at=pickup_at,
         delivery_address=(delivery_address or "").strip()[:255] or None, delivery_distance_m=distance,
+        delivery_phone=delivery_phone,
         total_fen=sum(l.line_total_fen for l in order_lines),
         list_total_fen=sum(l.list_price_fen * l.quantity for l in order_lines),
         note=note[:255], created_at=now,
@@ -273,7 +280,8 @@ def counter_info(voucher: Voucher) -> dict | None:
     member = db.session.get(Member, order.member_id)
     return {"id": order.id, "number": order.number, "status": order.status.value, "pay_method": order.pay_method.value,
             "amount_due_fen": due, "total_fen": order.total_fen, "member": member.display_name if member else "",
-            "fulfilment": order.fulfilment.value, "delivery_address": order.delivery_address}
+            "fulfilment": order.fulfilment.value, "delivery_address": order.delivery_address,
+            "delivery_phone": order.delivery_phone}
 
 
 # ---------------------------------------------------------------- cancel / expire / complete

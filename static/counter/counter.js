@@ -55,6 +55,7 @@
   // ------------------------------------------------------------------ state
   var presented = null;   // what the cashier scanned or typed, sent to verify and redeem
   var voucher = null;     // voucher_json from verify
+  var due = 0;            // fen the cashier collects for the verified shop order (pay at the store), else 0
   var pendingKey = null;  // idempotency key of a redeem whose answer never arrived (network): reused on retry
   var redemption = null;  // the last redeem's answer
   var undoTimer = null;
@@ -138,7 +139,7 @@
     setBusy(true);
     post(root.dataset.verifyUrl, {code: text, uses: 1}).then(function (r) {
       setBusy(false);
-      if (r.ok) showOk(r.data.voucher);
+      if (r.ok) showOk(r.data.voucher, r.data.order);
       else showRefused(r.data.error, text);
     }, function () {
       setBusy(false);
@@ -179,7 +180,27 @@
     setSlot(panel, 'valid', v.valid_until ? fmtTime(new Date(new Date(v.valid_until).getTime() - 1000).toISOString()) : T.no_limit);
   }
 
-  function showOk(v) {
+  function yuan(fen) {
+    return '¥' + (fen / 100).toFixed(2);
+  }
+
+  // A shop order's pickup voucher: what to collect first (pay at the store), or that it is paid; where a
+  // delivery goes. The amount is remembered for the success and undo panels.
+  function fillOrder(panel, order) {
+    var box = slot(panel, 'order-box');
+    due = order ? order.amount_due_fen : 0;
+    box.hidden = !order;
+    if (!order) return;
+    box.dataset.due = String(due);
+    setSlot(panel, 'due', due > 0 ? T.due.replace('{amount}', yuan(due)) : T.paid);
+    slot(panel, 'due').classList.toggle('is-due', due > 0);
+    setSlot(panel, 'order-number', order.number);
+    var delivery = order.fulfilment === 'delivery';
+    slot(panel, 'delivery-row').hidden = !delivery;
+    if (delivery) setSlot(panel, 'delivery', (order.delivery_address || '') + (order.delivery_phone ? ' · ' + order.delivery_phone : ''));
+  }
+
+  function showOk(v, order) {
     voucher = v;
     result.dataset.state = 'ok';
     result.dataset.code = '';
@@ -190,10 +211,11 @@
     slot(result, 'voucher-box').hidden = false;
     setSlot(result, 'cancel-label', T.cancel);
     fillVoucher(result, v);
+    fillOrder(result, order || null);
     setSlot(result, 'code', v.code);
     confirmBtn.hidden = false;
     confirmBtn.disabled = false;
-    confirmBtn.textContent = confirmLabel;
+    confirmBtn.textContent = due > 0 ? T.collect_and_redeem.replace('{amount}', yuan(due)) : confirmLabel;
     result.hidden = false;
     confirmBtn.focus({preventScroll: true});
     result.scrollIntoView({block: 'nearest', behavior: 'smooth'});
@@ -211,6 +233,7 @@
     slot(result, 'voucher-box').hidden = !v;
     setSlot(result, 'cancel-label', T.next);
     if (v) fillVoucher(result, v);
+    fillOrder(result, null);
     setSlot(result, 'code', v ? v.code : shortText(text));
     confirmBtn.hidden = true;
     result.hidden = false;
@@ -263,6 +286,8 @@
     setSlot(success, 'handover', v.handover || v.title);
     setSlot(success, 'title', v.title);
     setSlot(success, 'uses', v.uses_left + ' / ' + v.uses_total + ' ' + T.times);
+    setSlot(success, 'money', due > 0 ? T.collected.replace('{amount}', yuan(due)) : '');
+    slot(success, 'money').hidden = !(due > 0);
     slot(success, 'undone').hidden = true;
     byTest('next').hidden = false;
     undoBtn.hidden = false;
@@ -306,6 +331,7 @@
         setSlot(success, 'verdict', T.undone_title);
         setSlot(success, 'handover-label', T.take_back);
         setSlot(success, 'undone', T.undone);
+        if (due > 0) setSlot(success, 'money', T.give_back.replace('{amount}', yuan(due)));
         slot(success, 'undone').hidden = false;
         setSlot(success, 'uses', r.data.voucher.uses_left + ' / ' + r.data.voucher.uses_total + ' ' + T.times);
         undoBtn.hidden = true;

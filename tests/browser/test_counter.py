@@ -194,3 +194,60 @@ def test_camera_scan_redeems_and_undo_shows_in_todays_list(launch, base, issue, 
         expect(page.get_by_test_id("result-message")).to_contain_text("张三")
     finally:
         context.close()
+
+
+def _pay_at_store_order(base: str, demo: dict) -> tuple[str, int]:
+    """A shopper orders a latte for pickup at the cashier's store, to pay there; returns (code, total fen)."""
+    import re
+
+    import requests
+
+    slug, store_id = demo["merchant"]["slug"], demo["stores"][0]["id"]
+    s = requests.Session()
+    assert s.post(f"{base}/m/{slug}/signin/demo", data={"nickname": "到店付", "next": f"/m/{slug}/"},
+                  timeout=30).status_code == 200
+    product = s.get(f"{base}/m/{slug}/p/1?store={store_id}", timeout=30).text
+    sku_id = re.search(r'name="sku_id" value="(\d+)"[^>]*data-stock="[1-9]', product).group(1)
+    assert s.post(f"{base}/m/{slug}/cart/add", data={"store_id": store_id, "sku_id": sku_id, "quantity": 1},
+                  timeout=30).status_code == 200
+    nonce = re.search(r'name="nonce" value="([^"]+)"', s.get(f"{base}/m/{slug}/checkout", timeout=30).text).group(1)
+    placed = s.post(f"{base}/m/{slug}/checkout", data={"nonce": nonce, "fulfilment": "pickup", "pickup_at": "asap",
+                                                     "pay": "store"}, timeout=30)
+    assert placed.status_code == 200 and "/orders/" in placed.url, placed.text[:300]
+    code = re.search(r'data-testid="voucher-code"[^>]*>\s*([^<\s]+)', placed.text).group(1)
+    total = re.search(r'data-testid="order-total"[^>]*>\s*¥([\d.]+)', placed.text)
+    return code, round(float(total.group(1)) * 100) if total else 0
+
+
+def test_a_pay_at_store_order_shows_what_to_collect_before_handing_over(tablet, base, demo, shot):
+    code, total = _pay_at_store_order(base, demo)
+    sign_in(tablet, base)
+    tablet.get_by_test_id("code-input").fill(code)
+    tablet.get_by_test_id("lookup").click()
+    result = tablet.get_by_test_id("result")
+    expect(result).to_have_attribute("data-state", "ok")
+    due = tablet.get_by_test_id("amount-due")
+    expect(due).to_contain_text("应收 ¥")
+    amount = due.inner_text().split("¥", 1)[1].strip()
+    if total:
+        assert amount == f"{total / 100:.2f}"
+    expect(tablet.get_by_test_id("order-box")).to_have_attribute("data-due", str(round(float(amount) * 100)))
+    expect(tablet.get_by_test_id("confirm")).to_have_text(f"收款 ¥{amount} 并核销")
+    shot(tablet, "counter-collect")
+    tablet.get_by_test_id("confirm").click()
+    expect(tablet.get_by_test_id("success-money")).to_have_text(f"已收款 ¥{amount}")
+    tablet.get_by_test_id("undo").click()
+    tablet.get_by_test_id("undo-reason").fill("顾客改主意了")
+    tablet.get_by_test_id("undo-confirm").click()
+    expect(tablet.get_by_test_id("success")).to_have_attribute("data-state", "undone")
+    expect(tablet.get_by_test_id("success-money")).to_have_text(f"请退还 ¥{amount}")
+
+
+def test_a_voucher_without_an_order_shows_no_order_box(tablet, base, issue):
+    voucher = issue("可颂兑换券", handover="可颂 1 个")
+    sign_in(tablet, base)
+    tablet.get_by_test_id("code-input").fill(voucher["code"])
+    tablet.get_by_test_id("lookup").click()
+    expect(tablet.get_by_test_id("result")).to_have_attribute("data-state", "ok")
+    expect(tablet.get_by_test_id("order-box")).to_be_hidden()
+    expect(tablet.get_by_test_id("confirm")).to_have_text("确认核销")

@@ -337,20 +337,41 @@ def test_a_pickup_time_outside_opening_hours_is_store_closed(me, shop, frozen):
     assert stock(shop.store, shop.medium) == 10
 
 
-def test_delivery_needs_an_address_and_a_location_in_range(me, shop):
+def test_delivery_needs_an_address_a_phone_and_a_location_in_range(me, shop, client, world):
     shop.store.delivery_radius_m = 3000
     _db.session.commit()
     add(me, shop, shop.medium, 1)
     page = text(me.get(f"/m/{SLUG}/checkout"))
     assert "门店配送" in page and "使用当前位置" in page
-    r = place(me, fulfilment="delivery", delivery_address="建国路 1 号")
+    where = {"fulfilment": "delivery", "delivery_address": "建国路 1 号", "delivery_phone": "138 0013 8000"}
+    r = place(me, **where)
     assert r.status_code == 400 and "请允许获取位置" in text(r)
-    r = place(me, fulfilment="delivery", delivery_address="远处", lat="40.2", lng="116.9")
+    r = place(me, **{**where, "delivery_phone": ""})
+    assert r.status_code == 400 and "方便门店配送时联系你" in text(r)
+    r = place(me, **{**where, "delivery_address": "远处"}, lat="40.2", lng="116.9")
     assert r.status_code == 409 and 'data-code="out_of_delivery_range"' in text(r)
-    r = place(me, fulfilment="delivery", delivery_address="建国路 1 号", lat="39.9100", lng="116.4620", pay="store")
+    r = place(me, **where, lat="39.9100", lng="116.4620", pay="store")
     order = _db.session.get(Order, order_id_of(r))
     assert order.fulfilment.value == "delivery" and order.delivery_distance_m < 300
-    assert "建国路 1 号" in text(me.get(f"/orders/{order.id}"))
+    assert order.delivery_phone == "13800138000"
+    page = text(me.get(f"/orders/{order.id}"))
+    assert "建国路 1 号" in page and "13800138000" in page
+    # the counter sees where it goes and whom to call, and what to collect
+    code = _db.session.get(Voucher, order.voucher_id).code
+    r = client.post("/api/v1/counter/verify", json={"code": code}, headers=bearer(world.counter_key))
+    assert r.status_code == 200, r.json
+    assert r.json["order"]["delivery_address"] == "建国路 1 号" and r.json["order"]["delivery_phone"] == "13800138000"
+    assert r.json["order"]["amount_due_fen"] == order.total_fen > 0
+
+
+def test_the_delivery_phone_starts_as_the_members_bound_number(me, shop):
+    shop.store.delivery_radius_m = 3000
+    _db.session.commit()
+    add(me, shop, shop.medium, 1)
+    assert re.search(r'name="delivery_phone"[^>]*value=""', text(me.get(f"/m/{SLUG}/checkout")))
+    shop.member.phone = "13900139000"
+    _db.session.commit()
+    assert re.search(r'name="delivery_phone"[^>]*value="13900139000"', text(me.get(f"/m/{SLUG}/checkout")))
 
 
 # ---------------------------------------------------------------------------------------------- access

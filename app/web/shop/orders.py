@@ -102,6 +102,8 @@ i18n.register({
     "订单记录": "History",
     "门店": "Store",
     "配送至": "Deliver to",
+    "联系电话": "Phone",
+    "门店配送时联系你": "The store calls this number about the delivery",
     "距离门店 {m} 米": "{m} m from the store",
     "取货凭证": "Pickup voucher",
     "取货凭证已作废": "The pickup voucher is void",
@@ -241,7 +243,8 @@ def checkout(slug: str):
                 pay_method=PayMethod.STORE if form.get("pay") == "store" or online is None else online,
                 fulfilment=fulfilment,
                 pickup_at=_pickup_at(form.get("pickup_at")) if fulfilment is Fulfilment.PICKUP else None,
-                delivery_address=form.get("delivery_address"), delivery_lat=_float(form.get("lat")),
+                delivery_address=form.get("delivery_address"), delivery_phone=form.get("delivery_phone"),
+                delivery_lat=_float(form.get("lat")),
                 delivery_lng=_float(form.get("lng")), note=(form.get("note") or "").strip(),
             )
         except DomainError as err:
