@@ -30,13 +30,13 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
 
     from app.core import assets, compression, i18n, logging as applog, templating
     from app.core import database
-    from app.extensions import db, limiter, migrate
+    from app.extensions import allowance, db, migrate
 
     applog.init_app(app)
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    limiter.init_app(app)
+    allowance.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     compression.init_app(app)

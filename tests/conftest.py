@@ -15,7 +15,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
 from app.core import clock
-from app.extensions import db as _db, limiter
+from app.extensions import allowance, db as _db
 from tests.support.databases import base_url
 
 FROZEN_AT = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
@@ -68,7 +68,7 @@ def db(app):
             if connection.dialect.name == "sqlite":
                 connection.connection.driver_connection.isolation_level = ""
             connection.close()
-            limiter.reset()
+            allowance.reset()
 
 
 @pytest.fixture

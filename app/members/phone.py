@@ -15,16 +15,14 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-from limits import parse_many
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import DomainError
-from app.extensions import db, limiter
+from app.extensions import allowance, db
 from app.members.models import MAX_CODE_ATTEMPTS as MAX_ATTEMPTS, Member, PhoneCode
 
 CODE_TTL = timedelta(minutes=5)
@@ -138,14 +136,11 @@ def request_code(member: Member, raw_phone: str, *, secret: str, limits: str, no
 
 
 def _take_allowance(phone: str, limits: str) -> None:
-    strategy = limiter.limiter
-    items = parse_many(limits)
-    for item in items:
-        if not strategy.test(item, "sms", phone):
-            reset = strategy.get_window_stats(item, "sms", phone).reset_time  # the storage's clock: real time
-            raise TextsTooSoon(retry_after=max(1, int(reset - time.time() + 0.999)))
-    for item in items:
-        strategy.hit(item, "sms", phone)
+    used_up = allowance.exhausted(limits, "sms", phone)
+    if used_up is not None:
+        wait = (used_up[1] - datetime.now(timezone.utc)).total_seconds()  # the storage's clock: real time
+        raise TextsTooSoon(retry_after=max(1, int(wait + 0.999)))
+    allowance.hit(limits, "sms", phone)
 
 
 @dataclass(frozen=True)

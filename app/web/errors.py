@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
-from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from app.core import logging as applog
-from app.core.errors import DomainError, TooManyTries
+from app.core.errors import DomainError
 from app.core.i18n import current_lang
 from app.core.database import rollback
 
@@ -35,11 +34,6 @@ def init_app(app: Flask) -> None:
     def _domain(err: DomainError):
         rollback()
         return render_error(err)
-
-    @app.errorhandler(RateLimitExceeded)
-    def _limited(err: RateLimitExceeded):
-        rollback()
-        return render_error(TooManyTries(limit=str(err.limit.limit) if getattr(err, "limit", None) else None))
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

@@ -83,8 +83,8 @@ def test_five_wrong_tries_lock_the_code(member, frozen):
 
 def test_a_new_text_replaces_the_earlier_code(member, frozen, app):
     first = issue(member, now=frozen)
-    from app.extensions import limiter
-    limiter.reset()  # past the one-a-minute allowance
+    from app.extensions import allowance
+    allowance.reset()  # past the one-a-minute allowance
     second = issue(member, now=frozen + timedelta(minutes=1))
     if first.code != second.code:
         assert not confirm(member, first.code, now=frozen + timedelta(minutes=2)).bound
@@ -115,8 +115,8 @@ def test_two_members_with_codes_for_one_number_the_first_to_confirm_gets_it(worl
     rival = demo_member(world.merchant.id, "小赵")
     db.session.commit()
     mine = issue(member, now=frozen)
-    from app.extensions import limiter
-    limiter.reset()
+    from app.extensions import allowance
+    allowance.reset()
     theirs = issue(rival, now=frozen)
     assert confirm(rival, theirs.code, now=frozen).bound
     with pytest.raises(phones.PhoneTaken):
