@@ -43,7 +43,6 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     assets.init_app(app)
 
     from app import models  # noqa: F401  (register every table on the metadata)
-    from app.catalog import snapshot  # noqa: F401  (its flush listener keeps catalog revs honest)
     from app.orders import receivers
 
     receivers.connect()

@@ -15,6 +15,7 @@ Writes that bypass the ORM session (a Core UPDATE of products, say) must call
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -177,7 +178,7 @@ class ProductVisit(Visit):
     stock: dict[int, dict[int, int]]  # {store_id: {sku_id: units on hand}}, every open store, 0 when no row
 
 
-def for_slug(slug: str, member_ids: list[int] = ()) -> Visit | None:
+def for_slug(slug: str, member_ids: Iterable[int] = ()) -> Visit | None:
     """The catalog of the merchant with this slug (None when there is none), and which of `member_ids` (the
     session's) is its member. One indexed SELECT when the process already holds the current snapshot;
     otherwise the snapshot is rebuilt first."""
@@ -186,7 +187,7 @@ def for_slug(slug: str, member_ids: list[int] = ()) -> Visit | None:
     return None if row is None else Visit(_current(row), row.member_id)
 
 
-def with_stock(slug: str, product_id: int, member_ids: list[int] = ()) -> ProductVisit | None:
+def with_stock(slug: str, product_id: int, member_ids: Iterable[int] = ()) -> ProductVisit | None:
     """A product page's one query: `for_slug` joined with the units on hand of the product's active SKUs at
     every store. None when the merchant or the product (on sale) is not found."""
     rows = db.session.connection().execute(
