@@ -149,6 +149,7 @@ EN.update({
     "接口": "API",
     "今天还没有核销": "No redemptions yet today",
     "电子券": "E-voucher",
+    "进店逛逛": "Visit the shop",
     "凭券兑换": "Redeem for",
     "二维码定时自动刷新，截图无效": "The QR refreshes regularly; screenshots stop working",
     "扫码不便时，可报给店员输入": "If scanning fails, read it to the cashier",

@@ -195,6 +195,7 @@
     setSlot(panel, 'due', due > 0 ? T.due.replace('{amount}', yuan(due)) : T.paid);
     slot(panel, 'due').classList.toggle('is-due', due > 0);
     setSlot(panel, 'order-number', order.number);
+    if (order.member) setSlot(panel, 'holder', order.member);  // the customer's name rather than a member number
     var delivery = order.fulfilment === 'delivery';
     slot(panel, 'delivery-row').hidden = !delivery;
     if (delivery) setSlot(panel, 'delivery', (order.delivery_address || '') + (order.delivery_phone ? ' · ' + order.delivery_phone : ''));

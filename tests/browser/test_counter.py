@@ -228,6 +228,7 @@ def test_a_pay_at_store_order_shows_what_to_collect_before_handing_over(tablet, 
     expect(result).to_have_attribute("data-state", "ok")
     due = tablet.get_by_test_id("amount-due")
     expect(due).to_contain_text("应收 ¥")
+    expect(result).to_contain_text("到店付")  # the customer by name, not by member number
     amount = due.inner_text().split("¥", 1)[1].strip()
     if total:
         assert amount == f"{total / 100:.2f}"

@@ -392,3 +392,17 @@ def test_a_revalidated_static_file_is_not_sent_again(client):
     etag = first.headers["ETag"]
     again = client.get("/static/app.css", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
+
+
+def test_catalog_pages_link_the_cart_with_its_count_and_the_member_page(client, world, latte):
+    pages = ["/m/test-coffee/", f"/m/test-coffee/p/{latte.id}", f"/m/test-coffee/s/{world.store.id}"]
+    for url in pages:
+        html = text(client.get(url))
+        assert 'href="/m/test-coffee/cart" data-testid="nav-cart"' in html, url
+        assert 'href="/m/test-coffee/me" data-testid="nav-me"' in html, url
+        assert 'data-testid="nav-cart-count"' not in html, url  # an empty cart shows no badge
+    r = client.post("/m/test-coffee/cart/add", data={"store_id": world.store.id, "sku_id": latte.skus[0].id,
+                                                    "quantity": 2})
+    assert r.status_code in (200, 302), r.status_code
+    for url in pages:
+        assert element(text(client.get(url)), "nav-cart-count") == "2", url

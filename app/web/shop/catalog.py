@@ -18,6 +18,7 @@ from app.core.i18n import current_lang
 from app.core.clock import now_utc, to_shanghai
 from app.vouchers import qr
 from app.web.shop import bp
+from app.web.shop.cart import cart_count
 from app.web.shop.session import session_member_ids
 
 STORE_COOKIE_MAX_AGE = 90 * 86400
@@ -172,7 +173,7 @@ def product(slug: str, product_id: int):
         store_url=f"{base}/s/{store.id}" if store else None,
         signin_url=None if member_id else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
         qr_url=f"{base}/p/{product.id}/qr.png" + (f"?store={store.id}" if store else ""),
-        price_to_pay=price_to_pay, stock_level=stock_level,
+        price_to_pay=price_to_pay, stock_level=stock_level, cart_n=cart_count(merchant.id),
     ))
     if store is not None and source == "request":
         remember_store(response, merchant.id, store.id)
@@ -218,7 +219,7 @@ def store(slug: str, store_id: int):
     response = make_response(render_template(
         "shop/store.html", merchant=merchant, store=store, products=snapshot.in_stock_at(cat, store.id),
         amap_url=url_for_amap(store), card=card_renderer(cat, visit.member_id is not None, f"?store={store.id}"),
-        open_now=is_open(store, to_shanghai(now_utc()).time()),
+        open_now=is_open(store, to_shanghai(now_utc()).time()), cart_n=cart_count(merchant.id),
         delivery_km=delivery_km(store.delivery_radius_m) if store.delivery_radius_m else None,
     ))
     return remember_store(response, merchant.id, store.id)

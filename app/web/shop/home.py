@@ -9,6 +9,7 @@ from app.catalog.service import format_distance, stores_near
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.web.shop import bp
+from app.web.shop.cart import cart_count
 from app.web.shop.catalog import (card_renderer, int_arg, pick_store, remember_position, remember_store,
                                   shopper_position, visit_or_404)
 
@@ -43,7 +44,7 @@ def home(slug: str):
         located=position is not None, categories=cat.categories, category_id=category_id, q=q,
         products=products, featured=[] if filtering else [p for p in products if p.featured],
         filtering=filtering, format_distance=format_distance, card=card_renderer(cat, signed_in),
-        home_url=f"{base}/", store_base=f"{base}/s/",
+        home_url=f"{base}/", store_base=f"{base}/s/", cart_n=cart_count(merchant.id),
     ))
     if position is not None and position_from_request:
         remember_position(response, position)
