@@ -24,13 +24,13 @@ class WrongStore(DomainError):
 class NotYetValid(DomainError):
     code, status = "not_yet_valid", 409
     zh = "此券尚未生效，{valid_from_local} 起可用。"
-    en = "This voucher is not valid yet; usable from {valid_from_local}."
+    en = "This voucher is not valid yet; usable from {_valid_from_en}."
 
 
 class AlreadyRedeemed(DomainError):
     code, status = "already_redeemed", 409
     zh = "此券已于 {redeemed_at_local} 在 {store_name} 由 {staff_name} 核销。"
-    en = "Already redeemed on {redeemed_at_local} at {store_name} by {staff_name}."
+    en = "Already redeemed on {_redeemed_at_en} at {store_name} by {staff_name}."
 
 
 class Revoked(DomainError):
@@ -48,7 +48,7 @@ class Void(DomainError):
 class Expired(DomainError):
     code, status = "expired", 410
     zh = "此券已于 {valid_until_local} 过期。"
-    en = "This voucher expired on {valid_until_local}."
+    en = "This voucher expired on {_valid_until_en}."
 
 
 class QrExpired(DomainError):
@@ -60,7 +60,7 @@ class QrExpired(DomainError):
 class TooSoon(DomainError):
     code, status = "too_soon", 409
     zh = "此次卡使用间隔未到，{next_use_local} 后可再次使用。"
-    en = "Too soon for this multi-use card; next use from {next_use_local}."
+    en = "Too soon for this multi-use card; next use from {_next_use_en}."
 
 
 class NotEnoughUses(DomainError):

@@ -40,10 +40,19 @@ class Actor:
 
 
 def _local(value: datetime | None) -> str:
+    """'11月23日 14:02' (Shanghai), as the counter names a moment; see `_local_en`."""
     if value is None:
         return ""
     t = to_shanghai(value)
     return f"{t.month}月{t.day}日 {t:%H:%M}"
+
+
+def _local_en(value: datetime | None) -> str:
+    """'Nov 23 14:02' (Shanghai): the English sentences' moment. Passed as an `_`-prefixed detail, which
+    the sentence uses and the JSON body leaves out."""
+    if value is None:
+        return ""
+    return to_shanghai(value).strftime("%b %-d %H:%M")
 
 
 # ---------------------------------------------------------------- issue
@@ -184,7 +193,7 @@ def last_redemption(voucher_id: int) -> Redemption | None:
 def _redeemed_details(voucher: Voucher) -> dict:
     last = last_redemption(voucher.id)
     if last is None:
-        return {"redeemed_at": None, "redeemed_at_local": "", "store_name": "", "staff_name": ""}
+        return {"redeemed_at": None, "redeemed_at_local": "", "_redeemed_at_en": "", "store_name": "", "staff_name": ""}
     store = db.session.get(Store, last.store_id)
     if last.staff_id:
         staff_name = db.session.get(Staff, last.staff_id).name
@@ -193,6 +202,7 @@ def _redeemed_details(voucher: Voucher) -> dict:
     else:
         staff_name = ""
     return {"redeemed_at": iso(last.redeemed_at), "redeemed_at_local": _local(last.redeemed_at),
+            "_redeemed_at_en": _local_en(last.redeemed_at),
             "store_id": last.store_id, "store_name": store.name if store else "", "staff_name": staff_name}
 
 
@@ -212,9 +222,11 @@ def refusal(voucher: Voucher, store_id: int, uses: int, now: datetime):
         return AlreadyRedeemed(**_redeemed_details(voucher), **summary)
     if voucher.status is VoucherStatus.EXPIRED or (voucher.valid_until is not None and now >= voucher.valid_until):
         until = voucher.valid_until - timedelta(seconds=1) if voucher.valid_until else None
-        return Expired(valid_until=iso(voucher.valid_until), valid_until_local=_local(until), **summary)
+        return Expired(valid_until=iso(voucher.valid_until), valid_until_local=_local(until),
+                       _valid_until_en=_local_en(until), **summary)
     if now < voucher.valid_from:
-        return NotYetValid(valid_from=iso(voucher.valid_from), valid_from_local=_local(voucher.valid_from), **summary)
+        return NotYetValid(valid_from=iso(voucher.valid_from), valid_from_local=_local(voucher.valid_from),
+                           _valid_from_en=_local_en(voucher.valid_from), **summary)
     if not voucher.all_stores and store_id not in voucher.store_ids:
         names = db.session.execute(
             sa.select(Store.name).where(Store.id.in_(voucher.store_ids)).order_by(Store.id)).scalars()
@@ -222,7 +234,8 @@ def refusal(voucher: Voucher, store_id: int, uses: int, now: datetime):
     if uses > voucher.uses_left:
         return NotEnoughUses(uses_left=voucher.uses_left, uses=uses, **summary)
     if voucher.next_use_at is not None and now < voucher.next_use_at:
-        return TooSoon(next_use_at=iso(voucher.next_use_at), next_use_local=_local(voucher.next_use_at), **summary)
+        return TooSoon(next_use_at=iso(voucher.next_use_at), next_use_local=_local(voucher.next_use_at),
+                       _next_use_en=_local_en(voucher.next_use_at), **summary)
     return None
 
 

@@ -80,6 +80,10 @@ def test_already_redeemed_says_when_where_and_by_whom(client, world, frozen):
     assert err["redeemed_at"] == "2026-11-23T06:00:00Z" and err["redeemed_at_local"] == "11月23日 14:00"
     assert "11月23日 14:00" in err["message"] and "国贸店" in err["message"]
     assert err["voucher"]["id"] == v["id"]
+    english = client.post("/api/v1/counter/redeem?lang=en", json={"code": v["code"]},
+                          headers={"Authorization": f"Bearer {world.counter_key}"}).json["error"]
+    assert english["message"].startswith("Already redeemed on Nov 23 14:00 at 国贸店")
+    assert set(english) == set(err)  # the English date is in the sentence only, not an extra field
 
 
 def test_forged_token_is_refused_before_the_database(client, world, app):
