@@ -99,6 +99,16 @@ def gettext(text: str) -> str:
     return text
 
 
+def colon() -> str:
+    """'：' in Chinese text, ': ' in English."""
+    return ": " if current_lang() == "en" else "："
+
+
+def parens(text: str) -> str:
+    """'（text）' in Chinese text, ' (text)' in English."""
+    return f" ({text})" if current_lang() == "en" else f"（{text}）"
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _set_lang():
@@ -111,7 +121,7 @@ def init_app(app: Flask) -> None:
             response.set_cookie("lang", asked, max_age=365 * 86400, samesite="Lax")
         return response
 
-    app.jinja_env.globals.update(_=gettext, current_lang=current_lang)
+    app.jinja_env.globals.update(_=gettext, current_lang=current_lang, colon=colon, parens=parens)
 
 # Counter, holder's voucher page and scanned-voucher page.
 EN.update({
