@@ -14,8 +14,8 @@ from app.extensions import db
 
 class OrderStatus(str, enum.Enum):
     PENDING_PAYMENT = "pending_payment"  # 待支付: stock reserved, cancelled when unpaid in time
-    READY = "ready"                      # 待取货: paid (or to pay at the store); the pickup voucher exists
-    PICKED_UP = "picked_up"              # 已取货: the counter redeemed the voucher
+    READY = "ready"                      # 待取货 (delivery: 待配送): paid (or to pay at the store); the voucher exists
+    PICKED_UP = "picked_up"              # 已取货 (delivery: 已送达): the voucher was redeemed at the hand-over
     COMPLETED = "completed"              # 已完成: the refund window after pickup has closed
     CANCELLED = "cancelled"              # 已取消: never paid; stock returned
     REFUNDED = "refunded"                # 已退款: every line refunded; voucher void
@@ -39,6 +39,16 @@ STATUS_LABELS = {
 class Fulfilment(str, enum.Enum):
     PICKUP = "pickup"
     DELIVERY = "delivery"
+
+
+# A delivery order goes through the same states; the store brings it, so the customer reads them differently.
+DELIVERY_STATUS_LABELS = {**STATUS_LABELS, OrderStatus.READY: "待配送", OrderStatus.PICKED_UP: "已送达"}
+
+
+def status_label_for(status: OrderStatus, fulfilment: Fulfilment) -> str:
+    """What the customer reads for `status`: pickup wording (待取货, 已取货) or delivery wording (待配送, 已送达)."""
+    labels = DELIVERY_STATUS_LABELS if fulfilment is Fulfilment.DELIVERY else STATUS_LABELS
+    return labels[status]
 
 
 class PayMethod(str, enum.Enum):
@@ -90,7 +100,11 @@ class Order(db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return status_label_for(self.status, self.fulfilment)
+
+    @property
+    def is_delivery(self) -> bool:
+        return self.fulfilment is Fulfilment.DELIVERY
 
 
 class OrderLine(db.Model):

@@ -1,5 +1,5 @@
-/* Checkout (pickup/delivery switch, current location, one submit), order page (pay countdown, confirm cancel)
-   and the WeChat JSAPI pay page. Plain forms do the work; this only helps. */
+/* Checkout (pickup/delivery switch, current location, one submit), order page (pay countdown, confirm cancel
+   and refund, live status) and the WeChat JSAPI pay page. Plain forms do the work; this only helps. */
 (function () {
   'use strict';
   var $ = function (sel, root) { return (root || document).querySelector(sel); };
@@ -57,6 +57,52 @@
       if (left === 0) { clearInterval(timer); setTimeout(function () { location.reload(); }, 3000); }
     };
     var timer = setInterval(tick, 1000);
+  }
+
+  // While the order waits (payment, the hand-over at the counter) or a refund is on its way, ask the server
+  // every few seconds while the page is in view, and show the new state when it changed. The page only
+  // carries data-poll-url while something is still to happen.
+  var live = $('[data-poll-url]');
+  if (live) {
+    var statusUrl = live.getAttribute('data-poll-url');
+    var every = (parseInt(live.getAttribute('data-poll-seconds'), 10) || 5) * 1000;
+    var shown = { status: live.getAttribute('data-status'), refunding: live.getAttribute('data-refunding') === '1' };
+    var TERMINAL = ['picked_up', 'completed', 'cancelled', 'refunded'];
+    var pollTimer = null, asking = false, stopped = false;
+    var schedule = function () {
+      clearTimeout(pollTimer);
+      pollTimer = null;
+      if (!stopped && !document.hidden) pollTimer = setTimeout(ask, every);
+    };
+    var ask = function () {
+      pollTimer = null;
+      if (stopped || asking || document.hidden) return;
+      asking = true;
+      fetch(statusUrl, { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) {
+          var json = r.ok && (r.headers.get('Content-Type') || '').indexOf('application/json') === 0;
+          return json ? r.json() : null;  // signed out or gone: nothing more to learn here
+        })
+        .then(function (body) {
+          asking = false;
+          if (!body) { stopped = true; return; }
+          if (body.status !== shown.status || !!body.refunding !== shown.refunding) {
+            stopped = true;
+            location.reload();
+          } else if (TERMINAL.indexOf(body.status) >= 0 && !body.refunding) {
+            stopped = true;
+          } else {
+            schedule();
+          }
+        })
+        .catch(function () { asking = false; schedule(); });  // offline for a moment: try again later
+    };
+    document.addEventListener('visibilitychange', function () {
+      if (document.hidden) { clearTimeout(pollTimer); pollTimer = null; }
+      else ask();  // back in view: the counter may have redeemed it meanwhile
+    });
+    window.addEventListener('pageshow', function (ev) { if (ev.persisted && !stopped) ask(); });
+    schedule();
   }
 
   // ------------------------------------------------------------------ WeChat JSAPI pay

@@ -1,6 +1,6 @@
 """Flow 2 in a phone-sized Chromium against gunicorn with the demo: browse, choose a store, add to the cart,
-check out for pickup, pay in the sandbox, show the pickup voucher, redeem it through the counter API; the
-refund path; and the weight of the product pages.
+check out for pickup, pay in the sandbox, show the pickup voucher, redeem it through the counter API (the
+order page follows by itself), review; the refund path; and the weight of the product pages.
 
 Set BROWSER_SHOTS=/some/dir to keep full-page screenshots of checkout, the order page and the member page.
 """
@@ -23,6 +23,14 @@ SLUG = "demo-coffee"
 CODE = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$")
 FIRST_LOAD_BUDGET = 60 * 1024
 NEXT_PAGE_BUDGET = 15 * 1024
+POLL_SECONDS = 5  # how often a waiting order page asks for its status (app.web.shop.orders.POLL_SECONDS)
+REFUND_CONFIRM = "确定提交退款吗？提交后不能撤销。"
+# Pretends the phone locked its screen (or switched apps) and came back: what the page sees then.
+VISIBILITY_JS = """hidden => {
+    Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+    Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => hidden ? 'hidden' : 'visible'});
+    document.dispatchEvent(new Event('visibilitychange'));
+}"""
 
 
 def full_shot(page, name: str) -> None:
@@ -125,16 +133,25 @@ def test_buy_for_pickup_pay_in_the_sandbox_and_redeem_at_the_counter(phone, base
     assert status == 200, body
     assert body["voucher"]["status"] == "redeemed"
 
-    phone.reload()
-    expect(phone.get_by_test_id("order-status")).to_have_text("已取货")
+    # No reload by the customer: the page asks for its status and shows the pickup by itself.
+    expect(phone.get_by_test_id("order-status")).to_have_text("已取货", timeout=(POLL_SECONDS + 5) * 1000)
     expect(phone.get_by_test_id("refund-button")).to_have_count(0)
     expect(phone.get_by_test_id("voucher-qr")).to_have_count(0)
+    expect(phone.locator("[data-poll-url]")).to_have_count(0)  # nothing more to wait for: it stops asking
 
     phone.goto(f"{base}/m/{SLUG}/me")
     expect(phone.locator(f"[data-testid=order-row][data-order-id='{order_id}']")).to_contain_text("已取货")
     expect(phone.get_by_test_id("to-review")).to_contain_text("拿铁")
     expect(phone.get_by_test_id("points")).to_have_text("50")
     full_shot(phone, "me")
+
+    phone.get_by_test_id("review-link").first.click()
+    phone.wait_for_url(re.compile(rf"/orders/{order_id}/review/\d+$"))
+    phone.get_by_test_id("review-submit").click()
+    phone.wait_for_url(re.compile(rf"/m/{SLUG}/me$"))
+    expect(phone.locator(".sp-flash")).to_have_text("感谢评价！")
+    expect(phone.locator(".sp-flash")).to_be_visible()
+    full_shot(phone, "me-reviewed")
 
 
 def test_refund_voids_the_voucher_and_a_redeemed_order_cannot_be_refunded(phone, base, demo):
@@ -148,10 +165,20 @@ def test_refund_voids_the_voucher_and_a_redeemed_order_cannot_be_refunded(phone,
 
     phone.get_by_test_id("refund-button").click()
     phone.locator("[data-testid=refund-form] label", has_text="不想要了").click()
-    phone.get_by_test_id("refund-submit").click()
-    phone.wait_for_url(re.compile(rf"/orders/{first}$"))
+    asked = []
+    phone.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    phone.get_by_test_id("refund-submit").click()  # asks first; "cancel" leaves everything as it was
+    assert asked == [REFUND_CONFIRM]
+    expect(phone.get_by_test_id("order-status")).to_have_text("待取货")
+    expect(phone.get_by_test_id("refunds")).to_have_count(0)
+    phone.once("dialog", lambda dialog: dialog.accept())
+    with phone.expect_navigation(url=re.compile(rf"/orders/{first}$")):
+        phone.get_by_test_id("refund-submit").click()
+    # Jobs run inline in this server, so the sandbox refund is through by now: the page and the record agree.
     expect(phone.get_by_test_id("order-status")).to_have_text("已退款")
-    expect(phone.get_by_test_id("refund-status")).to_have_attribute("data-status", re.compile("pending|succeeded"))
+    expect(phone.get_by_test_id("refund-status")).to_have_attribute("data-status", "succeeded")
+    expect(phone.get_by_test_id("refund-status")).to_contain_text("退款成功")
+    expect(phone.get_by_test_id("refund-note")).to_have_count(0)
     expect(phone.get_by_test_id("voucher-qr")).to_have_count(0)
     status, body = counter(base, store["counter_key"], "verify", code)
     assert status == 409 and body["error"]["code"] == "void", body
@@ -162,10 +189,20 @@ def test_refund_voids_the_voucher_and_a_redeemed_order_cannot_be_refunded(phone,
     phone.wait_for_url(re.compile(rf"/m/{SLUG}/checkout"))
     second = place_and_pay(phone, base)
     code = expect_voucher_shown(phone)
+    # The phone is put away (hidden page): it stops asking, so the redeem is not seen until it is back in view,
+    # and then at once rather than at the next period.
+    asks = []
+    phone.on("request", lambda req: asks.append(req.url) if req.url.endswith(f"/orders/{second}/status") else None)
+    phone.evaluate(VISIBILITY_JS, True)
+    asks.clear()
     status, body = counter(base, store["counter_key"], "redeem", code)
     assert status == 200, body
-    phone.reload()
-    expect(phone.get_by_test_id("order-status")).to_have_text("已取货")
+    phone.wait_for_timeout((POLL_SECONDS + 1.5) * 1000)
+    assert asks == []
+    expect(phone.get_by_test_id("order-status")).to_have_text("待取货")
+    phone.evaluate(VISIBILITY_JS, False)
+    expect(phone.get_by_test_id("order-status")).to_have_text("已取货", timeout=(POLL_SECONDS - 2) * 1000)
+    assert len(asks) >= 1
     expect(phone.get_by_test_id("refund-button")).to_have_count(0)
     answer = phone.request.post(f"{base}/orders/{second}/refund", form={"reason": "不想要了"},
                                 headers={"Origin": base})

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
+from app.core import i18n
 from app.core import logging as applog
 from app.core.clock import now_utc
 from app.core.database import commit
@@ -17,6 +18,12 @@ from app.payments.models import PaymentStatus
 from app.payments.providers import provider_for, wechat_configured
 
 bp = Blueprint("payments", __name__)
+
+PAYMENT_FAILED = "支付未成功，可以重新支付"  # shown on the order page the payer comes back to
+
+i18n.register({
+    PAYMENT_FAILED: "The payment did not go through. You can pay again.",
+})
 
 
 @bp.before_request
@@ -44,9 +51,11 @@ def sandbox_confirm(out_trade_no: str):
         abort(404)
     succeeded = request.form.get("result") == "success"
     if payment.status is PaymentStatus.CREATED or succeeded:
-        payments.apply_payment_result(payments.PaymentResult(
+        payment = payments.apply_payment_result(payments.PaymentResult(
             out_trade_no, succeeded, amount_fen=payment.amount_fen if succeeded else None,
             transaction_id=f"SANDBOX{secrets.token_hex(8).upper()}" if succeeded else None, paid_at=now_utc()))
+        if payment.status is PaymentStatus.FAILED:
+            flash(PAYMENT_FAILED)
     return redirect(url_for("shop.order_page", order_id=payment.order_id))
 
 

@@ -6,7 +6,9 @@ a DomainError is the checkout POST: the shopper fixes the form (a pickup time, a
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Iterable
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
@@ -22,8 +24,9 @@ from app.extensions import db
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
 from app.orders import service as orders
-from app.orders.models import Fulfilment, Order, OrderStatus, PayMethod, STATUS_LABELS
+from app.orders.models import Fulfilment, Order, OrderStatus, PayMethod, status_label_for
 from app.payments import service as payments
+from app.payments.models import Refund, RefundStatus
 from app.payments.providers import online_method
 from app.vouchers import codes
 from app.vouchers.models import Voucher
@@ -38,6 +41,10 @@ from app.web.shop.session import current_member, member_required, merchant_by_sl
 SLOT_MINUTES = 30
 SLOT_LEAD = timedelta(minutes=15)  # the earliest slot leaves the store this long to prepare
 REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时取货", "其他")
+DELIVERY_REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时收货", "其他")
+# The order's history keeps the service's notes; a delivery order words two of them as a delivery.
+DELIVERY_EVENT_NOTES = {"到店支付": "货到付款", "门店核销": "送达核销"}
+POLL_SECONDS = 5  # the order page asks /orders/<id>/status this often while something is still to happen
 
 i18n.register({
     "确认订单": "Confirm order",
@@ -122,6 +129,24 @@ i18n.register({
     "提交评价": "Submit review",
     "你已评价过这个商品": "You have reviewed this product",
     "感谢评价！": "Thanks for your review!",
+    # delivery orders (门店配送) read their states and voucher differently
+    "待配送": "Awaiting delivery",
+    "已送达": "Delivered",
+    "收货凭证": "Delivery voucher",
+    "收货码": "Delivery code",
+    "配送员送达时出示二维码，或报出收货码": "Show the QR to the courier on arrival, or read out the code",
+    "送达时支付 ¥{amount}": "Pay ¥{amount} on delivery",
+    "货到付款": "Pay on delivery",
+    "无法按时收货": "Cannot receive it in time",
+    "送达核销": "Redeemed on delivery",
+    "门店核销": "Redeemed at the store",
+    "撤销核销": "Redemption undone",
+    # refunds are moved by a background job after they are recorded
+    "退款处理中": "Refund in progress",
+    "退款失败": "Refund failed",
+    "退款 ¥{amount} 处理中，将原路退回": "Refund of ¥{amount} in progress; it goes back the way you paid",
+    "退款 ¥{amount} 未成功，请联系门店": "Refund of ¥{amount} did not go through; contact the store",
+    "确定提交退款吗？提交后不能撤销。": "Submit this refund? It cannot be undone.",
     "不想要了": "Changed my mind",
     "买错了/买多了": "Ordered by mistake / too many",
     "门店缺货": "Out of stock at the store",
@@ -203,6 +228,45 @@ def _pickup_at(value: str | None) -> datetime | None:
         return parse_instant(value)
     except ValueError:
         raise BadRequest(field="pickup_at", zh="取货时间有误。", en="Wrong pickup time.") from None
+
+
+@dataclass(frozen=True)
+class RefundProgress:
+    """Where an order's refunds stand. A refund is recorded with the order change; a job moves the money
+    afterwards, so for a while the order is refunded but the money is not back yet."""
+
+    pending_fen: int = 0    # recorded, or accepted by the provider: not back with the customer yet
+    succeeded_fen: int = 0
+    failed_fen: int = 0     # refused for good: a person at the store has to sort it out
+
+
+def refund_progress(refunds: Iterable[Refund]) -> RefundProgress:
+    pending = succeeded = failed = 0
+    for r in refunds:
+        if r.status in (RefundStatus.PENDING, RefundStatus.PROCESSING):
+            pending += r.amount_fen
+        elif r.status is RefundStatus.SUCCEEDED:
+            succeeded += r.amount_fen
+        else:
+            failed += r.amount_fen
+    return RefundProgress(pending, succeeded, failed)
+
+
+def headline(order: Order, progress: RefundProgress) -> str:
+    """The order's status as its page says it: a refunded order is 退款处理中 until every refund is through
+    (退款失败 when one was refused), then 已退款; otherwise the order's label (delivery wording for delivery)."""
+    if order.status is OrderStatus.REFUNDED:
+        if progress.pending_fen:
+            return "退款处理中"
+        if progress.failed_fen:
+            return "退款失败"
+    return order.status_label
+
+
+def still_moving(order: Order, progress: RefundProgress) -> bool:
+    """Whether the order page should keep asking for the status: waiting for payment or for the hand-over
+    (the counter may redeem the voucher any moment), or a refund still on its way."""
+    return order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.READY) or progress.pending_fen > 0
 
 
 def _after_placing(order: Order) -> str:
@@ -288,27 +352,31 @@ def order_pay(order_id: int):
 
 @bp.get("/orders/<int:order_id>/status")
 def order_status(order_id: int):
-    """Polled by the WeChat pay page until the payment notification has made the order ready."""
+    """Polled by the WeChat pay page until the payment notification has made the order ready, and by the
+    order page while the order waits (payment, hand-over) or a refund is on its way."""
     order, _ = own_order(order_id)
-    return jsonify({"id": order.id, "status": order.status.value, "label": STATUS_LABELS[order.status]})
+    progress = refund_progress(payments.refunds_of(order))
+    return jsonify({"id": order.id, "status": order.status.value, "label": headline(order, progress),
+                    "refunding": progress.pending_fen > 0})
 
 
 # ---------------------------------------------------------------------------------------------- the order
 
-def _steps(order: Order) -> list[dict]:
+def _steps(order: Order, progress: RefundProgress) -> list[dict]:
     """The progress line: done steps with their Shanghai time, then what is still to come."""
     store_pay = order.pay_method is PayMethod.STORE
     flow = [("下单", order.created_at)]
     if not store_pay:
         flow.append(("已支付", order.paid_at))
-    flow += [("待取货", order.ready_at), ("已取货", order.picked_up_at)]
+    flow += [(status_label_for(OrderStatus.READY, order.fulfilment), order.ready_at),
+             (status_label_for(OrderStatus.PICKED_UP, order.fulfilment), order.picked_up_at)]
     if order.status is OrderStatus.COMPLETED:
         flow.append(("已完成", order.completed_at))
     end = None
     if order.status is OrderStatus.CANCELLED:
         end = ("已取消", order.cancelled_at)
     elif order.status is OrderStatus.REFUNDED:
-        end = ("已退款", order.refunded_at)
+        end = (headline(order, progress), order.refunded_at)
     steps = []
     for label, at in flow:
         if end and at is None:
@@ -340,16 +408,23 @@ def order_page(order_id: int):
     seconds_left = None
     if order.status is OrderStatus.PENDING_PAYMENT and order.expires_at is not None:
         seconds_left = max(0, int((order.expires_at - now).total_seconds()))
+    refunds = payments.refunds_of(order)
+    progress = refund_progress(refunds)
+    labels = {s.value: status_label_for(s, order.fulfilment) for s in OrderStatus}
+    labels[OrderStatus.REFUNDED.value] = headline(order, progress) if order.status is OrderStatus.REFUNDED else "已退款"
     return render_template(
-        "shop/order.html", order=order, member=member, merchant=merchant, store=store, steps=_steps(order),
-        pickup=pickup, events=orders.timeline(order), refunds=payments.refunds_of(order),
+        "shop/order.html", order=order, member=member, merchant=merchant, store=store,
+        steps=_steps(order, progress), headline=headline(order, progress), progress=progress,
+        poll_seconds=POLL_SECONDS if still_moving(order, progress) else None,
+        pickup=pickup, events=orders.timeline(order), refunds=refunds,
         seconds_left=seconds_left, unpaid_at_store=unpaid_at_store,
         due_fen=order.total_fen - order.refunded_fen,
         can_pay=order.status is OrderStatus.PENDING_PAYMENT and order.pay_method is not PayMethod.STORE,
         can_cancel=order.status is OrderStatus.PENDING_PAYMENT
         or (order.status is OrderStatus.READY and unpaid_at_store),
         can_refund=order.status is OrderStatus.READY and order.paid_at is not None,
-        reasons=REFUND_REASONS, OrderStatus=OrderStatus, labels={s.value: l for s, l in STATUS_LABELS.items()},
+        reasons=DELIVERY_REFUND_REASONS if order.is_delivery else REFUND_REASONS,
+        OrderStatus=OrderStatus, labels=labels, notes=DELIVERY_EVENT_NOTES if order.is_delivery else {},
         rotate_seconds=current_app.config["QR_ROTATE_SECONDS"],
     )
 
