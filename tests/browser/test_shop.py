@@ -101,7 +101,14 @@ def test_a_member_binds_a_phone_number_with_the_demo_code(phone, base, shot):
     phone.get_by_test_id("phone").fill("139 0000 1234")
     phone.get_by_test_id("send-code").click()
     expect(phone.get_by_test_id("code-sent")).to_contain_text("139****1234")
+    assert urlsplit(phone.url).path == f"/m/{slug}/me/phone"  # the code step is a GET (Post/Redirect/Get)
     code = re.search(r"\d{6}", phone.get_by_test_id("demo-code").inner_text()).group(0)
+    phone.reload()  # no "resubmit the form?" and no second text: the same code is shown
+    expect(phone.get_by_test_id("demo-code")).to_contain_text(code)
+    phone.get_by_test_id("code").fill("000000" if code != "000000" else "111111")
+    phone.get_by_test_id("bind").click()
+    expect(phone.get_by_test_id("phone-error")).to_contain_text("验证码不正确")
+    expect(phone.get_by_test_id("demo-code")).to_contain_text(code)  # still there after a wrong code
     phone.get_by_test_id("code").fill(code)
     shot(phone, "phone-code")
     phone.get_by_test_id("bind").click()

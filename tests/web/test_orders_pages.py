@@ -14,6 +14,7 @@ from app.core.clock import SHANGHAI
 from app.extensions import db as _db
 from app.members.service import demo_member
 from app.orders.models import Order, OrderStatus
+from app.payments import service as payments
 from app.payments.models import Refund
 from app.vouchers import codes
 from app.vouchers.models import Voucher
@@ -62,6 +63,12 @@ def stranger(app, shop):
     return _client(app, shop.other)
 
 
+def set_stock(store, sku, quantity: int) -> None:
+    _db.session.execute(sa.update(StoreStock).where(StoreStock.store_id == store.id, StoreStock.sku_id == sku.id)
+                        .values(quantity=quantity))
+    _db.session.commit()
+
+
 def stock(store, sku) -> int:
     return _db.session.execute(sa.select(StoreStock.quantity).where(
         StoreStock.store_id == store.id, StoreStock.sku_id == sku.id)).scalar_one()
@@ -101,6 +108,35 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def redeem_at_counter(client, world, order: Order):
+    code = _db.session.get(Voucher, order.voucher_id).code
+    r = client.post("/api/v1/counter/redeem", json={"code": code}, headers=bearer(world.counter_key))
+    assert r.status_code == 200, r.json
+
+
+def delivery_order(c, shop, *, pay="online", quantity=1) -> Order:
+    """A store-delivery order (门店配送) within range, paid in the sandbox or to pay on delivery."""
+    shop.store.delivery_radius_m = 3000
+    _db.session.commit()
+    add(c, shop, shop.medium, quantity)
+    r = place(c, fulfilment="delivery", delivery_address="建国路 1 号", delivery_phone="13800138000",
+              lat="39.9100", lng="116.4620", pay=pay)
+    assert r.status_code == 302, text(r)
+    order_id = order_id_of(r)
+    if pay == "online":
+        pay_in_sandbox(c, order_id)
+    return _db.session.get(Order, order_id)
+
+
+def step_labels(page: str) -> list[str]:
+    return re.findall(r'data-step="([^"]+)"', page)
+
+
+def keep_refunds_pending(monkeypatch):
+    """The refund job has not run yet (as with a real queue): the refund stays pending."""
+    monkeypatch.setattr("app.jobs.process_refund", lambda refund_id: None)
+
+
 # ---------------------------------------------------------------------------------------------- cart
 
 def test_cart_add_update_remove_with_member_prices_and_a_stock_warning(me, shop):
@@ -111,7 +147,9 @@ def test_cart_add_update_remove_with_member_prices_and_a_stock_warning(me, shop)
     assert "¥25.00" in page and 'data-testid="cart-total">¥50.00' in page  # member price when signed in
     assert "stock-warning" not in page
 
-    add(me, shop, shop.large, 2)  # only one left at this store
+    set_stock(shop.store, shop.large, 2)
+    add(me, shop, shop.large, 2)
+    set_stock(shop.store, shop.large, 1)  # one sold elsewhere since: the cart says so
     page = text(me.get(f"/m/{SLUG}/cart"))
     assert 'data-testid="stock-warning">本店仅剩 1 件' in page
     assert 'data-testid="cart-total">¥108.00' in page
@@ -314,7 +352,9 @@ def test_a_picked_up_order_cannot_be_refunded(client, me, shop, world):
 
 def test_out_of_stock_is_a_409_naming_the_product(me, shop):
     add(me, shop, shop.medium, 1)
-    add(me, shop, shop.large, 2)  # one left
+    set_stock(shop.store, shop.large, 2)
+    add(me, shop, shop.large, 2)
+    set_stock(shop.store, shop.large, 1)  # one sold elsewhere while this cart waited
     r = place(me)
     assert r.status_code == 409
     body = text(r)
@@ -438,3 +478,161 @@ def test_refunds_are_listed_with_their_status(me, shop):
     assert refund.reason == "临时有事" and refund.amount_fen == 5000
     page = text(me.get(f"/orders/{order.id}"))
     assert 'data-testid="refunds"' in page and "退款成功" in page
+
+
+# ---------------------------------------------------------------------------------------------- live status
+
+def test_the_order_page_asks_for_its_status_only_while_something_can_still_change(client, me, shop, world):
+    pending_id = order_id_of((add(me, shop, shop.plain, 1), place(me))[1])
+    page = text(me.get(f"/orders/{pending_id}"))
+    assert f'data-poll-url="/orders/{pending_id}/status" data-poll-seconds="5"' in page
+    order = paid_order(me, shop)
+    page = text(me.get(f"/orders/{order.id}"))
+    assert f'data-poll-url="/orders/{order.id}/status"' in page and 'data-refunding="0"' in page
+    assert me.get(f"/orders/{order.id}/status").json == {
+        "id": order.id, "status": "ready", "label": "待取货", "refunding": False}
+
+    redeem_at_counter(client, world, order)
+    assert me.get(f"/orders/{order.id}/status").json["status"] == "picked_up"
+    page = text(me.get(f"/orders/{order.id}"))
+    assert 'data-testid="order-status">已取货' in page and "data-poll-url" not in page  # nothing more to wait for
+    me.post(f"/orders/{pending_id}/cancel")
+    assert "data-poll-url" not in text(me.get(f"/orders/{pending_id}"))
+
+
+# ---------------------------------------------------------------------------------------------- delivery wording
+
+def test_a_delivery_order_reads_as_a_delivery_everywhere(client, me, shop, world):
+    order = delivery_order(me, shop)
+    page = text(me.get(f"/orders/{order.id}"))
+    assert 'data-testid="order-status">待配送' in page
+    assert 'data-testid="voucher-title">收货凭证' in page
+    assert "配送员送达时出示二维码，或报出收货码" in page and "收货码" in page and "门店配送" in page
+    assert step_labels(page) == ["下单", "已支付", "待配送", "已送达"]
+    assert "无法按时收货" in page  # the refund reasons too
+    assert "取货" not in page and "自提" not in page
+    assert me.get(f"/orders/{order.id}/status").json["label"] == "待配送"
+    assert f'data-order-id="{order.id}" data-status="ready"' in (me_page := text(me.get(f"/m/{SLUG}/me")))
+    assert ">待配送</span>" in me_page and "待取货" not in me_page
+
+    english = text(me.get(f"/orders/{order.id}?lang=en"))
+    assert 'data-testid="order-status">Awaiting delivery' in english and "Delivery voucher" in english
+    assert "Show the QR to the courier on arrival" in english and "Ready for pickup" not in english
+    me.get(f"/orders/{order.id}?lang=zh")
+
+    redeem_at_counter(client, world, order)
+    page = text(me.get(f"/orders/{order.id}"))
+    assert 'data-testid="order-status">已送达' in page and step_labels(page)[-1] == "已送达"
+    assert 'data-testid="voucher-title">收货凭证' in page and "取货" not in page
+    assert ">已送达</span>" in text(me.get(f"/m/{SLUG}/me"))
+
+
+def test_a_delivery_paid_on_arrival_says_so_and_pickup_orders_keep_their_words(me, shop):
+    order = delivery_order(me, shop, pay="store")
+    page = text(me.get(f"/orders/{order.id}"))
+    assert 'data-testid="order-status">待配送' in page
+    assert 'data-testid="amount-due">送达时支付 ¥25.00' in page and "货到付款" in page
+    assert step_labels(page) == ["下单", "待配送", "已送达"] and "到店" not in page and "取货" not in page
+
+    pickup = paid_order(me, shop)
+    page = text(me.get(f"/orders/{pickup.id}"))
+    assert 'data-testid="order-status">待取货' in page and 'data-testid="voucher-title">取货凭证' in page
+    assert "向店员出示二维码，或报出取货码" in page and step_labels(page) == ["下单", "已支付", "待取货", "已取货"]
+    assert "配送" not in page and "收货" not in page and "无法按时取货" in page
+
+
+# ---------------------------------------------------------------------------------------------- failed payment
+
+def sandbox_url(c, order_id: int) -> str:
+    r = c.get(f"/orders/{order_id}/pay")
+    assert r.status_code == 302 and "/pay/sandbox/" in r.headers["Location"]
+    return r.headers["Location"]
+
+
+def test_a_failed_sandbox_payment_says_so_on_the_order_page_and_it_can_be_paid_again(me, shop):
+    add(me, shop, shop.medium, 2)
+    order_id = order_id_of(place(me))
+    first = sandbox_url(me, order_id)
+    r = me.post(first, data={"result": "fail"})
+    assert r.status_code == 302 and r.headers["Location"] == f"/orders/{order_id}"
+    page = text(me.get(f"/orders/{order_id}"))
+    assert 'class="sp-flash" role="status">支付未成功，可以重新支付<' in page
+    assert 'data-testid="order-status">待支付' in page and 'data-testid="pay-button"' in page
+    assert "支付未成功" not in text(me.get(f"/orders/{order_id}"))  # said once
+
+    second = sandbox_url(me, order_id)  # a new attempt
+    assert second != first
+    me.post(second, data={"result": "fail"})
+    english = text(me.get(f"/orders/{order_id}?lang=en"))
+    assert "The payment did not go through. You can pay again." in english
+    me.get(f"/orders/{order_id}?lang=zh")
+
+    third = sandbox_url(me, order_id)
+    me.post(third, data={"result": "success"})
+    me.post(third, data={"result": "fail"})  # too late: this payment went through
+    page = text(me.get(f"/orders/{order_id}"))
+    assert 'data-testid="order-status">待取货' in page and "支付未成功" not in page
+
+
+# ---------------------------------------------------------------------------------------------- refund in progress
+
+def test_a_refund_on_its_way_is_shown_as_in_progress_until_the_money_is_back(me, shop, monkeypatch):
+    keep_refunds_pending(monkeypatch)
+    order = paid_order(me, shop)
+    page = text(me.get(f"/orders/{order.id}"))
+    assert 'data-confirm="确定提交退款吗？提交后不能撤销。"' in page  # the refund form asks first
+    assert me.post(f"/orders/{order.id}/refund", data={"reason": "不想要了"}).status_code == 302
+    refund = _db.session.execute(sa.select(Refund).where(Refund.order_id == order.id)).scalar_one()
+    assert refund.status.value == "pending"
+
+    page = text(me.get(f"/orders/{order.id}"))
+    assert "退款申请已提交" in page
+    assert 'data-testid="order-status">退款处理中' in page
+    assert 'data-testid="refund-note">退款 ¥50.00 处理中，将原路退回' in page
+    assert 'data-testid="refund-status" data-status="pending"' in page and ">退款中<" in page
+    assert 'data-testid="refunding-amount">¥50.00' in page and step_labels(page)[-1] == "退款处理中"
+    assert "已退款" not in page  # nothing says the money is back yet
+    assert f'data-poll-url="/orders/{order.id}/status"' in page and 'data-refunding="1"' in page
+    assert me.get(f"/orders/{order.id}/status").json == {
+        "id": order.id, "status": "refunded", "label": "退款处理中", "refunding": True}
+    assert "Refund of ¥50.00 in progress" in text(me.get(f"/orders/{order.id}?lang=en"))
+    me.get(f"/orders/{order.id}?lang=zh")
+
+    payments.process_refund(refund.id)  # the job runs: the sandbox moves the money
+    _db.session.commit()
+    page = text(me.get(f"/orders/{order.id}"))
+    assert 'data-testid="order-status">已退款' in page and step_labels(page)[-1] == "已退款"
+    assert 'data-testid="refund-status" data-status="succeeded"' in page and "退款成功" in page
+    assert 'data-testid="refunded-amount">¥50.00' in page
+    assert "退款处理中" not in page and "refund-note" not in page and "data-poll-url" not in page
+    assert me.get(f"/orders/{order.id}/status").json["refunding"] is False
+
+
+def test_a_partial_refund_in_progress_keeps_the_order_ready_and_a_refused_one_says_so(me, shop, monkeypatch):
+    keep_refunds_pending(monkeypatch)
+    order = paid_order(me, shop, shop.medium, 2)
+    line = order.lines[0]
+    me.post(f"/orders/{order.id}/refund", data={"reason": "买错了/买多了", f"qty_{line.id}": 1})
+    page = text(me.get(f"/orders/{order.id}"))
+    assert 'data-testid="order-status">待取货' in page and 'data-testid="voucher-qr"' in page
+    assert 'data-testid="refund-note">退款 ¥25.00 处理中，将原路退回' in page
+
+    refund = _db.session.execute(sa.select(Refund).where(Refund.order_id == order.id)).scalar_one()
+    payments.apply_refund_result(refund.out_refund_no, "failed", detail="test")
+    _db.session.commit()
+    page = text(me.get(f"/orders/{order.id}"))
+    assert 'data-testid="order-status">待取货' in page and "refund-note" not in page
+    assert 'data-testid="refund-failed-note">退款 ¥25.00 未成功，请联系门店' in page
+    assert "退款失败，请联系门店" in page  # the record
+
+
+def test_a_full_refund_the_provider_refused_is_not_called_refunded(me, shop, monkeypatch):
+    keep_refunds_pending(monkeypatch)
+    order = paid_order(me, shop)
+    me.post(f"/orders/{order.id}/refund", data={"reason": "不想要了"})
+    refund = _db.session.execute(sa.select(Refund).where(Refund.order_id == order.id)).scalar_one()
+    payments.apply_refund_result(refund.out_refund_no, "failed", detail="test")
+    _db.session.commit()
+    page = text(me.get(f"/orders/{order.id}"))
+    assert 'data-testid="order-status">退款失败' in page and "请联系门店" in page
+    assert "data-poll-url" not in page

@@ -2,8 +2,10 @@
 
 session["carts"] = {"<merchant_id>": {"store": <store_id>, "lines": [[sku_id, quantity], ...]}}
 
-Nothing is reserved here: stock is taken atomically when the order is placed (orders.service.place_order);
-the cart only warns when the store has fewer than wanted.
+Nothing is reserved here: stock is taken atomically when the order is placed (orders.service.place_order).
+The cart refuses to add more than the store has on hand at that moment (`ExceedsStock`), which is only a
+hint: someone else may buy the last one before checkout, so a line can still end up short; the cart then
+warns and checkout refuses with out_of_stock.
 """
 from __future__ import annotations
 
@@ -15,10 +17,13 @@ from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Product, Sku, StoreStock
 from app.core import i18n
-from app.core.errors import BadRequest, NotFound
+from app.core.database import rollback
+from app.core.errors import BadRequest, DomainError, NotFound
+from app.core.i18n import current_lang
 from app.extensions import db
 from app.merchants.models import Merchant, Store
 from app.orders.service import MAX_QUANTITY
+from app.web.errors import render_error, wants_json
 from app.web.shop import bp
 from app.web.shop.session import current_member, merchant_by_slug
 
@@ -45,6 +50,31 @@ i18n.register({
     "商品不存在或已下架。": "This product is not sold any more.",
     "门店不存在或已停业。": "This store is not available.",
 })
+
+
+# ---------------------------------------------------------------------------------------------- refusal
+
+class ExceedsStock(DomainError):
+    """More than the store has on hand: the cart is left as it was. `available` is the units on hand
+    (0: sold out), `in_cart` what the cart already holds of this SKU at this store."""
+    code, status = "exceeds_stock", 409
+    zh = "{product}：本店仅剩 {available} 件。"
+    en = "{product}: only {available} left at this store."
+
+
+def exceeds_stock(sku: Sku, store: Store, available: int, in_cart: int, *, here: bool = True) -> ExceedsStock:
+    """The refusal, worded for the cart page it is shown on: "本店" is the cart's store (`here`), otherwise
+    the store is named (adding from another store's product page, before the cart switches store)."""
+    zh_at, en_at = ("本店", "at this store") if here else ("「{store_name}」", "at {store_name}")
+    if available <= 0:
+        zh, en = f"{{product}}：{zh_at}已售罄。", f"{{product}} is sold out {en_at}."
+    elif in_cart > 0:
+        zh = f"{{product}}：{zh_at}仅剩 {{available}} 件，购物车里已有 {{in_cart}} 件。"
+        en = f"{{product}}: only {{available}} left {en_at}, and your cart already holds {{in_cart}}."
+    else:
+        zh, en = f"{{product}}：{zh_at}仅剩 {{available}} 件。", f"{{product}}: only {{available}} left {en_at}."
+    return ExceedsStock(zh=zh, en=en, product=f"{sku.product.name}（{sku.name}）", available=max(0, available),
+                        in_cart=in_cart, sku_id=sku.id, store_id=store.id, store_name=store.name)
 
 
 # ---------------------------------------------------------------------------------------------- session
@@ -98,6 +128,12 @@ def sku_of(merchant: Merchant, sku_id) -> Sku:
     if sku is None or not sku.active or sku.product.merchant_id != merchant.id or not sku.product.active:
         raise NotFound(zh="商品不存在或已下架。", en="This product is not sold any more.")
     return sku
+
+
+def units_at(store: Store, sku_id: int) -> int:
+    """Units on hand at the store now (no row: none). Read, not reserved."""
+    return db.session.execute(sa.select(StoreStock.quantity).where(
+        StoreStock.store_id == store.id, StoreStock.sku_id == sku_id)).scalar_one_or_none() or 0
 
 
 def quantity_of(value, *, allow_zero: bool = False) -> int:
@@ -158,6 +194,29 @@ def priced_lines(merchant: Merchant, store: Store | None, cart: dict, *, member:
 
 # ---------------------------------------------------------------------------------------------- views
 
+def _cart_page(merchant: Merchant, *, switch_to: Store | None = None, added: int | None = None,
+               error: dict | None = None, status: int = 200):
+    member = current_member(merchant.id)
+    current = cart_of(merchant.id)
+    store = db.session.get(Store, current["store"]) if current["store"] else None
+    if store is not None and (store.merchant_id != merchant.id or not store.active):
+        store = None
+    lines = priced_lines(merchant, store, current, member=member is not None)
+    return render_template("shop/cart.html", merchant=merchant, store=store, lines=lines, member=member,
+                           switch_to=switch_to, total_fen=sum(l.total_fen for l in lines),
+                           list_total_fen=sum(l.list_price_fen * l.quantity for l in lines),
+                           added=added, error=error, count=cart_count(merchant.id)), status
+
+
+def _refused(merchant: Merchant, err: DomainError):
+    """A refusal that leaves the cart as it was: the JSON envelope for XHR/API callers (as everywhere,
+    app.web.errors), otherwise the cart page with the reason on top, so the shopper sees what is in it."""
+    rollback()
+    if wants_json():
+        return render_error(err)
+    return _cart_page(merchant, error=err.to_dict(current_lang()), status=err.status)
+
+
 @bp.post("/m/<slug>/cart/add")
 def cart_add(slug: str):
     merchant = merchant_by_slug(slug)
@@ -166,6 +225,14 @@ def cart_add(slug: str):
     qty = quantity_of(request.form.get("quantity", 1))
     buy_now = request.form.get("buy_now") == "1"
     cart = cart_of(merchant.id)
+    same_store = cart["store"] == store.id
+    in_cart = sum(q for s, q in cart["lines"] if s == sku.id) if same_store else 0
+    available = units_at(store, sku.id)
+    if in_cart + qty > available:
+        # Checked before asking to switch store: emptying the cart for an item that cannot be had helps no one.
+        # "本店" unless the cart page that shows the refusal is about another store: then name this one.
+        here = cart["store"] in (None, store.id)
+        return _refused(merchant, exceeds_stock(sku, store, available, in_cart, here=here))
     if cart["lines"] and cart["store"] not in (None, store.id) and request.form.get("replace") != "1":
         # One store per order: ask before throwing away what is in the cart.
         old = db.session.get(Store, cart["store"])
@@ -173,7 +240,7 @@ def cart_add(slug: str):
                                pending=dict(store_id=store.id, sku_id=sku.id, quantity=qty,
                                             buy_now="1" if buy_now else ""),
                                lines=[], member=current_member(merchant.id), count=cart_count(merchant.id))
-    if cart["store"] != store.id:
+    if not same_store:
         cart = {"store": store.id, "lines": []}
     for line in cart["lines"]:
         if line[0] == sku.id:
@@ -190,7 +257,6 @@ def cart_add(slug: str):
 @bp.get("/m/<slug>/cart")
 def cart(slug: str):
     merchant = merchant_by_slug(slug)
-    member = current_member(merchant.id)
     current = cart_of(merchant.id)
     asked = request.args.get("store")
     switch_to = None
@@ -201,14 +267,7 @@ def cart(slug: str):
             save_cart(merchant.id, current)
         elif current["store"] != wanted.id:
             switch_to = wanted
-    store = db.session.get(Store, current["store"]) if current["store"] else None
-    if store is not None and (store.merchant_id != merchant.id or not store.active):
-        store = None
-    lines = priced_lines(merchant, store, current, member=member is not None)
-    return render_template("shop/cart.html", merchant=merchant, store=store, lines=lines, member=member,
-                           switch_to=switch_to, total_fen=sum(l.total_fen for l in lines),
-                           list_total_fen=sum(l.list_price_fen * l.quantity for l in lines),
-                           added=request.args.get("added", type=int), count=cart_count(merchant.id))
+    return _cart_page(merchant, switch_to=switch_to, added=request.args.get("added", type=int))
 
 
 @bp.post("/m/<slug>/cart/update")
@@ -227,6 +286,18 @@ def cart_update(slug: str):
         except ValueError:
             raise BadRequest(field="sku_id", zh="商品有误。", en="Wrong item.") from None
         qty = quantity_of(request.form.get("quantity", 0), allow_zero=True)
+        in_cart = next((q for s, q in cart["lines"] if s == sku_id), None)
+        store = db.session.get(Store, cart["store"]) if cart["store"] else None
+        if in_cart is not None and qty > in_cart and store is not None and store.merchant_id == merchant.id:
+            # Refuse, not cap: only a step up ("+", or a larger number typed) is checked, and a shopper who
+            # asks for one more than the store has expects to be told so with the cart unchanged; quietly
+            # setting a different number than the one asked for looks like a broken button. A step down is
+            # always taken as asked, even while still above what is on hand (stock sold since it was
+            # added): refusing "−" would leave no way to come down, and the line's warning says how many
+            # are left.
+            available = units_at(store, sku_id)
+            if qty > available:
+                return _refused(merchant, exceeds_stock(sku_of(merchant, sku_id), store, available, in_cart))
         cart["lines"] = [[s, qty if s == sku_id else q] for s, q in cart["lines"]]
     save_cart(merchant.id, cart)
     return redirect(url_for("shop.cart", slug=merchant.slug))
