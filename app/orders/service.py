@@ -25,7 +25,7 @@ from app.members.models import Member
 from app.merchants.models import Merchant, Store
 from app.orders.errors import OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed
 from app.orders.models import (
-    STATUS_LABELS, TRANSITIONS, Fulfilment, Order, OrderEvent, OrderLine, OrderStatus, PayMethod,
+    TRANSITIONS, Fulfilment, Order, OrderEvent, OrderLine, OrderStatus, PayMethod,
 )
 from app.vouchers import service as vouchers
 from app.vouchers.models import Voucher, VoucherSource
@@ -69,7 +69,7 @@ def _transition(order: Order, to: OrderStatus, *, note: str = "", **values) -> b
 
 
 def _state_error(order: Order, action: str, action_en: str) -> OrderStateError:
-    return OrderStateError(status=order.status.value, status_label=STATUS_LABELS[order.status],
+    return OrderStateError(status=order.status.value, status_label=order.status_label,
                            action=action, action_en=action_en)
 
 

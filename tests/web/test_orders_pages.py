@@ -636,3 +636,24 @@ def test_a_full_refund_the_provider_refused_is_not_called_refunded(me, shop, mon
     page = text(me.get(f"/orders/{order.id}"))
     assert 'data-testid="order-status">退款失败' in page and "请联系门店" in page
     assert "data-poll-url" not in page
+
+
+def test_the_sandbox_page_speaks_english_too(me, shop):
+    add(me, shop, shop.medium, 1)
+    order_id = order_id_of(place(me))
+    sandbox = me.get(f"/orders/{order_id}/pay").headers["Location"]
+    page = text(me.get(sandbox, query_string={"lang": "en"}))
+    assert "Confirm payment" in page and "Simulate a failed payment" in page and "Sandbox payment" in page
+    assert "沙箱" not in page and "确认支付" not in page
+    assert "确认支付" in text(me.get(sandbox, query_string={"lang": "zh"}))
+
+
+def test_paying_at_the_store_reads_pay_on_delivery_for_a_delivery(me, shop):
+    shop.store.delivery_radius_m = 3000
+    _db.session.commit()
+    add(me, shop, shop.medium, 1)
+    page = text(me.get(f"/m/{SLUG}/checkout"))
+    assert re.search(r'data-show-for="pickup"[^>]*>到店支付<', page.replace(' class="sp-hidden"', ""))
+    assert re.search(r'class="sp-hidden"[^>]*>货到付款<|data-show-for="delivery" class="sp-hidden">货到付款<', page)
+    page = text(me.post(f"/m/{SLUG}/checkout", data={"fulfilment": "delivery"}))  # refused (no address): kept
+    assert re.search(r'data-show-for="delivery">货到付款<', page) and "送达时付款" in page

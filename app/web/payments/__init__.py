@@ -23,6 +23,16 @@ PAYMENT_FAILED = "支付未成功，可以重新支付"  # shown on the order pa
 
 i18n.register({
     PAYMENT_FAILED: "The payment did not go through. You can pay again.",
+    "模拟支付": "Sandbox payment",
+    "这是沙箱支付页：不会扣款。配置微信支付后，这里会换成微信收银台。":
+        "This is the sandbox payment page: no money moves. With WeChat Pay configured, WeChat's own checkout appears here.",
+    "支付": "Pay",
+    "订单": "Order",
+    "确认支付": "Confirm payment",
+    "模拟支付失败": "Simulate a failed payment",
+    "此笔支付状态": "This payment is",
+    "支付未成功": "not paid",
+    "已关闭": "closed",
 })
 
 

@@ -68,6 +68,7 @@ i18n.register({
     "模拟支付（沙箱）": "Simulated payment (sandbox)",
     "到店支付": "Pay at the store",
     "取货时付款": "Pay when you pick up",
+    "送达时付款": "Pay when it arrives",
     "备注": "Note",
     "选填，如少冰、加热": "Optional, e.g. less ice, warmed up",
     "商品金额": "Items",
