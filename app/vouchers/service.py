@@ -160,6 +160,11 @@ def parse_presented(text: str, *, secret: str, max_age: int) -> tuple[str, int |
             raise Forged(zh="券码有误（校验位不符），请核对后重新输入。",
                          en="This code has a typo (check character mismatch).")
         return "code", code
+    typed = text.replace("-", "").replace(" ", "")
+    if typed.isalnum() and len(typed) < 2 * codes.LENGTH:
+        # Too short or too long for a code, and far too short for a QR token: a typing slip.
+        raise Forged(zh=f"券码共 {codes.LENGTH} 位（如 K7QD-9XWF-3M2P），请核对后重新输入。",
+                     en=f"A code has {codes.LENGTH} characters (like K7QD-9XWF-3M2P); check and type it again.")
     token = text.rsplit("/v/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
     return "id", read_qr_token(secret, token, max_age=max_age).voucher_id
 

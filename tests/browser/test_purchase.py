@@ -201,7 +201,7 @@ def test_refund_voids_the_voucher_and_a_redeemed_order_cannot_be_refunded(phone,
     assert asks == []
     expect(phone.get_by_test_id("order-status")).to_have_text("待取货")
     phone.evaluate(VISIBILITY_JS, False)
-    expect(phone.get_by_test_id("order-status")).to_have_text("已取货", timeout=(POLL_SECONDS - 2) * 1000)
+    expect(phone.get_by_test_id("order-status")).to_have_text("已取货", timeout=(POLL_SECONDS - 1) * 1000)
     assert len(asks) >= 1
     expect(phone.get_by_test_id("refund-button")).to_have_count(0)
     answer = phone.request.post(f"{base}/orders/{second}/refund", form={"reason": "不想要了"},

@@ -113,6 +113,13 @@ def test_typo_in_short_code_is_forged(client, world):
     assert r.status_code == 400 and r.json["error"]["code"] == "forged"
 
 
+def test_a_code_of_the_wrong_length_says_how_long_codes_are(client, world):
+    for typed in ("HBTR", "HBTR-5EGK-5G6", "HBTR-5EGK-5G6E-7"):
+        r = verify(client, world.counter_key, typed)
+        assert r.status_code == 400 and r.json["error"]["code"] == "forged", typed
+        assert "券码共 12 位" in r.json["error"]["message"], typed
+
+
 def test_unknown_code_is_not_found(client, world):
     from app.vouchers import codes
 
