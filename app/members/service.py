@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import now_utc
 from app.core.database import insert_ignoring_conflict
@@ -11,15 +12,16 @@ from app.members.models import Member, PointsEntry
 
 def member_for_wechat(merchant_id: int, *, openid: str, unionid: str | None = None, nickname: str = "",
                       avatar_url: str = "") -> Member:
-    """One member per openid (and per unionid when WeChat gives one). Safe when two sign-ins race:
-    the unique constraint decides and the loser reads the winner's row."""
+    """One member per openid (and per unionid when WeChat gives one). A known unionid wins and the member
+    takes the openid it signed in with. Safe when two sign-ins race: the unique constraint decides and the
+    loser reads the winner's row."""
     if unionid:
         by_union = db.session.execute(
             sa.select(Member).where(Member.merchant_id == merchant_id, Member.unionid == unionid)
         ).scalar_one_or_none()
         if by_union is not None:
-            if by_union.openid is None:
-                by_union.openid = openid
+            if by_union.openid != openid:
+                _take_openid(by_union, openid)
             return _refresh_profile(by_union, nickname, avatar_url)
     db.session.execute(insert_ignoring_conflict(Member, dict(
         merchant_id=merchant_id, openid=openid, unionid=unionid, nickname=nickname[:64],
@@ -31,6 +33,19 @@ def member_for_wechat(merchant_id: int, *, openid: str, unionid: str | None = No
     if unionid and member.unionid is None:
         member.unionid = unionid
     return _refresh_profile(member, nickname, avatar_url)
+
+
+def _take_openid(member: Member, openid: str) -> None:
+    """The member signed in through the configured account with another openid (the merchant moved to a new
+    official account; an openid is per appid): keep the new one, since JSAPI payments need the openid of the
+    appid that pays. If another member already holds it (signed in before WeChat gave a unionid), the two are
+    a merge for the merchant to decide, so nothing changes."""
+    try:
+        with db.session.begin_nested():
+            member.openid = openid
+            db.session.flush()
+    except IntegrityError:
+        db.session.refresh(member)
 
 
 def _refresh_profile(member: Member, nickname: str, avatar_url: str) -> Member:

@@ -329,7 +329,8 @@ def test_declined_profile_returns_without_a_code(client, world, wechat):
 
 
 def test_unionid_joins_two_openids_to_one_member(client, browser, world, wechat):
-    """member_for_wechat: a known unionid wins; the member keeps its first openid."""
+    """member_for_wechat: a known unionid wins, and the member takes the openid of the account it signed in
+    through now (the merchant moved to a new official account): JSAPI payments need that one."""
     _, state = start_wechat(client)
     wechat.register_code("CODE-A", "o-app1-carol", unionid="u-carol")
     callback(client, "CODE-A", state)
@@ -342,7 +343,28 @@ def test_unionid_joins_two_openids_to_one_member(client, browser, world, wechat)
     assert callback(other, "CODE-B", state).status_code == 302
     assert signed_in_id(other, world.merchant) == carol.id
     assert len(members_where(merchant_id=world.merchant.id)) == 1
-    assert members_where(openid="o-app2-carol") == []
+    _db.session.expire_all()
+    assert [m.id for m in members_where(openid="o-app2-carol")] == [carol.id]
+
+
+def test_a_unionid_whose_new_openid_another_member_holds_changes_nothing(client, browser, world, wechat):
+    _, state = start_wechat(client)
+    wechat.register_code("CODE-A", "o-old-erin", unionid="u-erin")
+    callback(client, "CODE-A", state)
+    (erin,) = members_where(unionid="u-erin")
+    other = browser()  # the same person signed in without a unionid first: a second member
+    _, state = start_wechat(other)
+    wechat.register_code("CODE-B", "o-new-erin")
+    callback(other, "CODE-B", state)
+    (twin,) = members_where(openid="o-new-erin")
+    third = browser()
+    _, state = start_wechat(third)
+    wechat.register_code("CODE-C", "o-new-erin", unionid="u-erin")
+    assert callback(third, "CODE-C", state).status_code == 302
+    assert signed_in_id(third, world.merchant) == erin.id  # the unionid wins
+    _db.session.expire_all()
+    assert _db.session.get(type(erin), erin.id).openid == "o-old-erin"  # a merge is the merchant's call
+    assert _db.session.get(type(twin), twin.id).openid == "o-new-erin"
 
 
 def test_unionid_from_the_profile_is_recorded(client, world, wechat):
