@@ -41,6 +41,17 @@
     });
   }
 
+  // A form that must go once (a review, a phone code): a second tap while the first is on its way is ignored.
+  $$('form[data-once]').forEach(function (f) {
+    var sent = false;
+    f.addEventListener('submit', function (ev) {
+      if (sent) { ev.preventDefault(); return; }
+      sent = true;
+      var btn = $('button[type=submit], button:not([type])', f);
+      if (btn) setTimeout(function () { btn.disabled = true; }, 0);
+    });
+  });
+
   // ------------------------------------------------------------------ order page
   $$('form[data-confirm]').forEach(function (f) {
     f.addEventListener('submit', function (ev) {

@@ -147,8 +147,20 @@ def test_buy_for_pickup_pay_in_the_sandbox_and_redeem_at_the_counter(phone, base
 
     phone.get_by_test_id("review-link").first.click()
     phone.wait_for_url(re.compile(rf"/orders/{order_id}/review/\d+$"))
+    reviews = []
+    phone.on("request", lambda req: reviews.append(req) if req.method == "POST" and "/review/" in req.url else None)
+    # A double tap lets one submission through (the second is held back while the first is on its way).
+    let_through = phone.evaluate("""() => {
+        const form = document.querySelector('[data-testid=review-form]');
+        let through = 0;
+        form.addEventListener('submit', (e) => { if (!e.defaultPrevented) through++; e.preventDefault(); });
+        form.requestSubmit(); form.requestSubmit();
+        return through; }""")
+    assert let_through == 1
+    phone.reload()
     phone.get_by_test_id("review-submit").click()
     phone.wait_for_url(re.compile(rf"/m/{SLUG}/me$"))
+    assert len(reviews) == 1
     expect(phone.locator(".sp-flash")).to_have_text("感谢评价！")
     expect(phone.locator(".sp-flash")).to_be_visible()
     full_shot(phone, "me-reviewed")
