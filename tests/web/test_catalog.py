@@ -406,3 +406,33 @@ def test_catalog_pages_link_the_cart_with_its_count_and_the_member_page(client, 
     assert r.status_code in (200, 302), r.status_code
     for url in pages:
         assert element(text(client.get(url)), "nav-cart-count") == "2", url
+
+
+def test_the_product_page_counts_what_the_cart_already_holds(client, world, latte):
+    mid, big, huge = latte.skus  # 3, 0 and 20 at world.store
+    url = f"/m/test-coffee/p/{latte.id}?store={world.store.id}"
+    client.post("/m/test-coffee/cart/add", data={"store_id": world.store.id, "sku_id": mid.id, "quantity": 2})
+    html = text(client.get(url))
+    label = sku_label(html, mid.id)
+    assert "购物车已有 2 件" in plain(label) and 'data-stock="1"' in label  # one more can be added
+    assert re.search(r'id="pd-qty"[^>]*max="1"', html)
+    client.post("/m/test-coffee/cart/add", data={"store_id": world.store.id, "sku_id": mid.id, "quantity": 1})
+    html = text(client.get(url))
+    label = sku_label(html, mid.id)
+    assert "购物车已有 3 件 · 已达库存" in plain(label) and re.search(r'name="sku_id"[^>]*disabled', label)
+    assert re.search(r'name="sku_id"[^>]*checked', sku_label(html, huge.id))  # the next SKU one can add
+    assert "仅剩 3 件" in plain(label)  # the store's stock is still what it is
+    # at another store the cart (of this store) does not count
+    other = text(client.get(f"/m/test-coffee/p/{latte.id}?store={world.store_b.id}"))
+    assert 'data-testid="in-cart"' not in other
+
+
+def test_when_all_the_stock_is_in_the_cart_the_page_says_so(client, world):
+    croissant = add_product(world.merchant, "可颂", [("个", 1800, None)])
+    set_stock(world.store, croissant.skus[0], 2)
+    db.session.commit()
+    client.post("/m/test-coffee/cart/add", data={"store_id": world.store.id, "sku_id": croissant.skus[0].id,
+                                                "quantity": 2})
+    html = text(client.get(f"/m/test-coffee/p/{croissant.id}?store={world.store.id}"))
+    assert 'data-testid="all-in-cart"' in html and 'data-testid="sold-out"' not in html
+    assert re.search(r'data-testid="add"[^>]*disabled', html)

@@ -18,7 +18,7 @@ from app.core.i18n import current_lang
 from app.core.clock import now_utc, to_shanghai
 from app.vouchers import qr
 from app.web.shop import bp
-from app.web.shop.cart import cart_count
+from app.web.shop.cart import cart_count, cart_of
 from app.web.shop.session import session_member_ids
 
 STORE_COOKIE_MAX_AGE = 90 * 86400
@@ -62,6 +62,9 @@ i18n.register({
     "在售商品": "Products",
     "选择门店": "Choose a store",
     "查看": "Show",
+    "购物车已有 {n} 件": "{n} in your cart",
+    "已达库存": "all there is",
+    "本店库存已全部在你的购物车里": "All this store has is in your cart",
 })
 
 
@@ -161,7 +164,10 @@ def product(slug: str, product_id: int):
     store, source = pick_store(cat.stores, int_arg("store"), merchant.id)
     stock = table.get(store.id, {}) if store else {}
     in_stock_at = {store_id: any(q > 0 for q in row.values()) for store_id, row in table.items()}
-    selected = next((s for s in product.skus if stock.get(s.id, 0) > 0), None)
+    cart = cart_of(merchant.id)
+    in_cart = {sku_id: q for sku_id, q in cart["lines"]} if store and cart["store"] == store.id else {}
+    # Preselect the first SKU the shopper can still add (in stock beyond what the cart already holds).
+    selected = next((s for s in product.skus if stock.get(s.id, 0) > in_cart.get(s.id, 0)), None)
     shown = selected or (product.skus[0] if product.skus else None)
     reviews = cat.reviews(product.id)
     base = f"/m/{merchant.slug}"
@@ -173,7 +179,9 @@ def product(slug: str, product_id: int):
         store_url=f"{base}/s/{store.id}" if store else None,
         signin_url=None if member_id else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
         qr_url=f"{base}/p/{product.id}/qr.png" + (f"?store={store.id}" if store else ""),
-        price_to_pay=price_to_pay, stock_level=stock_level, cart_n=cart_count(merchant.id),
+        price_to_pay=price_to_pay, stock_level=stock_level, cart_n=sum(q for _, q in cart["lines"]),
+        in_cart=in_cart,
+        all_in_cart=selected is None and any(stock.get(s.id, 0) > 0 for s in product.skus),
     ))
     if store is not None and source == "request":
         remember_store(response, merchant.id, store.id)
