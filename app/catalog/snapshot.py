@@ -218,11 +218,6 @@ def _current(row) -> Catalog:
     return built
 
 
-def forget_all() -> None:
-    """Drop every snapshot of this process (they would be rebuilt on use anyway)."""
-    _snapshots.clear()
-
-
 def _build(merchant: MerchantView, rev: int) -> Catalog:
     session = db.session
     stores = tuple(

@@ -35,6 +35,16 @@ def to_shanghai(value: datetime) -> datetime:
     return value.astimezone(SHANGHAI)
 
 
+def month_day_time(value: datetime | None, lang: str = "zh") -> str:
+    """A moment as people name it, in Shanghai time: '11月23日 14:02', or 'Nov 23 14:02' in English."""
+    if value is None:
+        return ""
+    local = to_shanghai(value)
+    if lang == "en":
+        return local.strftime("%b %-d %H:%M")
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
 def shanghai_today(at: datetime | None = None) -> date:
     return to_shanghai(at or now_utc()).date()
 

@@ -5,7 +5,8 @@ from datetime import datetime
 
 from flask import Flask
 
-from app.core.clock import to_shanghai
+from app.core.clock import month_day_time, to_shanghai
+from app.core.i18n import current_lang
 from app.core.money import yuan, yuan_short
 
 
@@ -16,11 +17,8 @@ def shanghai(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def md_hm(value: datetime | None) -> str:
-    """'11月23日 14:02', the way the counter names a moment."""
-    if value is None:
-        return ""
-    local = to_shanghai(value)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    """'11月23日 14:02' ('Nov 23 14:02' in English), the way the counter names a moment."""
+    return month_day_time(value, current_lang())
 
 
 def init_app(app: Flask) -> None:

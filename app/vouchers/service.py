@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from app.core.clock import end_of_day, iso, now_utc, shanghai_today, to_shanghai
+from app.core.clock import end_of_day, iso, month_day_time, now_utc, shanghai_today
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
 from app.merchants.models import ApiKey, Merchant, Staff, Store
@@ -40,19 +40,13 @@ class Actor:
 
 
 def _local(value: datetime | None) -> str:
-    """'11月23日 14:02' (Shanghai), as the counter names a moment; see `_local_en`."""
-    if value is None:
-        return ""
-    t = to_shanghai(value)
-    return f"{t.month}月{t.day}日 {t:%H:%M}"
+    return month_day_time(value)
 
 
 def _local_en(value: datetime | None) -> str:
-    """'Nov 23 14:02' (Shanghai): the English sentences' moment. Passed as an `_`-prefixed detail, which
-    the sentence uses and the JSON body leaves out."""
-    if value is None:
-        return ""
-    return to_shanghai(value).strftime("%b %-d %H:%M")
+    """The English sentences' moment. Passed as an `_`-prefixed detail, which the sentence uses and the
+    JSON body leaves out."""
+    return month_day_time(value, "en")
 
 
 # ---------------------------------------------------------------- issue

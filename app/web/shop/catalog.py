@@ -179,7 +179,7 @@ def product(slug: str, product_id: int):
         store_url=f"{base}/s/{store.id}" if store else None,
         signin_url=None if member_id else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
         qr_url=f"{base}/p/{product.id}/qr.png" + (f"?store={store.id}" if store else ""),
-        price_to_pay=price_to_pay, stock_level=stock_level, cart_n=sum(q for _, q in cart["lines"]),
+        price_to_pay=price_to_pay, stock_level=stock_level, cart_n=cart_count(merchant.id),
         in_cart=in_cart,
         all_in_cart=selected is None and any(stock.get(s.id, 0) > 0 for s in product.skus),
     ))
