@@ -110,7 +110,7 @@ def test_notification_under_another_apiv3_key_is_refused(client, paying, wechat)
     assert notify(client, headers, body).status_code == 401
 
 
-def test_late_notification_is_caught_by_querying_before_cancel(paying, wechat, frozen):
+def test_late_notification_is_caught_by_querying_before_cancel(frozen, paying, wechat):
     from app import jobs
 
     order, payment, _, _ = paying
@@ -121,7 +121,7 @@ def test_late_notification_is_caught_by_querying_before_cancel(paying, wechat, f
     assert db.session.get(Order, order.id).status is OrderStatus.READY
 
 
-def test_unpaid_order_is_closed_at_wechat_and_cancelled(paying, wechat, frozen):
+def test_unpaid_order_is_closed_at_wechat_and_cancelled(frozen, paying, wechat):
     from app import jobs
 
     order, payment, _, _ = paying
