@@ -16,15 +16,26 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from app import create_app
 from app.core import clock
 from app.extensions import allowance, db as _db
-from tests.support.databases import base_url
+from tests.support.databases import base_url, fresh_database
 
 FROZEN_AT = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
+def _database_url(tmp_path_factory):
+    """SQLite in a temp folder, or a new PostgreSQL database of this run's own on TEST_DATABASE_URL's server
+    (dropped afterwards), so two runs on one machine never share tables."""
+    if base_url() is None:
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
+        return
+    with fresh_database("suite") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, _database_url):
     instance = tmp_path_factory.mktemp("instance")
-    url = base_url() or f"sqlite:///{instance / 'test.sqlite3'}"
+    url = _database_url
     app = create_app({"TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "SQLALCHEMY_DATABASE_URI": _normal(url, instance),
                       "APP_BASE_URL": "http://shop.test", "SECRET_KEY": "test-secret"},
                      instance_path=instance)
