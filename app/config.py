@@ -36,6 +36,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "SMS_WEBHOOK_SECRET": ("(empty)", "HMAC key for the gateway's `X-O2O-Signature`; required with SMS_WEBHOOK_URL"),
     "PHONE_CODE_LIMITS": ("1/minute;5/hour;10/day", "verification texts allowed per phone number"),
     "HUEY_SQLITE_PATH": ("instance/huey.sqlite3", "job queue file when REDIS_URL is empty"),
+    "HUEY_IMMEDIATE": ("(empty)", "1 runs jobs inline right after the commit that queued them (the tests do)"),
     "PROXY_COUNT": ("0", "trusted reverse proxies in front (1 behind nginx): client IPs for rate limits come from X-Forwarded-For"),
     "LOG_LEVEL": ("INFO", "log level of the JSON request log"),
 }
@@ -98,6 +99,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if db_url.startswith("postgresql") else {},
         "REDIS_URL": redis_url,
+        "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH", ""),
+        "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE", "") == "1",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": True,
         "APP_BASE_URL": env.get("APP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),

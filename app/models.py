@@ -5,5 +5,5 @@ from app.merchants.models import ApiKey, Merchant, Staff, Store  # noqa: F401
 from app.vouchers.models import Redemption, Voucher, VoucherEvent, VoucherStore  # noqa: F401
 from app.catalog.models import Review  # noqa: F401
 from app.members.models import PhoneCode, PointsEntry  # noqa: F401
-from app.orders.models import Order, OrderEvent, OrderLine  # noqa: F401
+from app.orders.models import Order, OrderEvent, OrderLine, OrderVoucher  # noqa: F401
 from app.payments.models import Payment, ProcessedNotification, Refund  # noqa: F401

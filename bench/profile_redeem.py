@@ -169,7 +169,7 @@ def main(argv=None) -> int:
                 call("redeem", code)
             prof.disable()
             buf = io.StringIO()
-            pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_callees(r"service.py:\d+\(redeem\)")
+            pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_callees(r"redeem.py:\d+\(redeem\)")
             print(f"\ncProfile (CPU time): what service.redeem() calls, {n} redeems:")
             print("\n".join(line for line in buf.getvalue().splitlines() if line.strip())[:6000])
             for key, restrict in (("cumulative", r"/app/"), ("cumulative", ""), ("tottime", "")):
@@ -192,7 +192,7 @@ def components(app, demo: dict, read_codes: list[str], rounds: int = 12, block: 
     blocks so that drift (other load on the machine) cancels out. Read-only: nothing is redeemed."""
     from app.extensions import db
     from app.merchants.service import authenticate_key
-    from app.vouchers import service
+    from app.vouchers import redeem as service
     from app.vouchers.lookup import lookup
     from app.web.api.common import counter_actor, guess_scope
     from flask import g

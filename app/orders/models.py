@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.clock import now_utc
 from app.core.db import UTCDateTime, enum_column
 from app.extensions import db
+from app.payments.models import PayMethod
 
 
 class OrderStatus(str, enum.Enum):
@@ -49,12 +50,6 @@ def status_label_for(status: OrderStatus, fulfilment: Fulfilment) -> str:
     """What the customer reads for `status`: pickup wording (待取货, 已取货) or delivery wording (待配送, 已送达)."""
     labels = DELIVERY_STATUS_LABELS if fulfilment is Fulfilment.DELIVERY else STATUS_LABELS
     return labels[status]
-
-
-class PayMethod(str, enum.Enum):
-    WECHAT = "wechat"    # WeChat Pay JSAPI
-    SANDBOX = "sandbox"  # simulated online payment (embedded default)
-    STORE = "store"      # pay at the store: the counter collects
 
 
 class Order(db.Model):
@@ -138,6 +133,20 @@ class OrderLine(db.Model):
         return self.quantity - self.refunded_quantity
 
 
+class OrderEventKind(str, enum.Enum):
+    """Why an order's status changed: the order page words each kind (pickup or delivery wording)."""
+
+    PLACED = "placed"
+    PAID = "paid"                    # paid online
+    PAY_AT_STORE = "pay_at_store"    # ready at once; the counter collects (delivery: pay on delivery)
+    PICKED_UP = "picked_up"          # the counter redeemed the voucher (delivery: redeemed on delivery)
+    PICKUP_UNDONE = "pickup_undone"  # the counter undid that redemption
+    CANCELLED = "cancelled"          # by the customer or the store; `note` says why
+    EXPIRED = "expired"              # unpaid in time
+    REFUNDED = "refunded"            # every line refunded; `note` says why
+    COMPLETED = "completed"          # the refund window after pickup closed
+
+
 class OrderEvent(db.Model):
     """Append-only: every status change of every order."""
 
@@ -145,7 +154,21 @@ class OrderEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    kind: Mapped[OrderEventKind] = mapped_column(enum_column(OrderEventKind, "order_event_kind"))
     status_before: Mapped[str | None] = mapped_column(sa.String(24))
     status_after: Mapped[str] = mapped_column(sa.String(24))
-    note: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    note: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")  # a person's reason, if any
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class OrderVoucher(db.Model):
+    """Which order a voucher hands over: the pickup voucher, and each one reissued after a partial refund
+    (generation 2, 3, ...). The typed link from a voucher back to its order; vouchers know nothing of orders."""
+
+    __tablename__ = "order_vouchers"
+
+    voucher_id: Mapped[int] = mapped_column(sa.ForeignKey("vouchers.id"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    generation: Mapped[int]
+
+    __table_args__ = (sa.UniqueConstraint("order_id", "generation"),)

@@ -1,21 +1,26 @@
-"""Orders follow their pickup voucher: redeemed at the counter → picked up; redemption undone → ready."""
+"""Orders listen to the domains beneath them, inside the transaction that changed those:
+a pickup voucher redeemed at the counter → picked up; its redemption undone → ready again;
+a payment succeeded → the order is paid (or, when it can no longer be, the money goes back)."""
 from __future__ import annotations
 
-from app.vouchers import signals
+from app.orders import service
+from app.payments import signals as payment_signals
+from app.vouchers import signals as voucher_signals
 
 
 def _redeemed(voucher, *, now, **_):
-    from app.orders.service import on_picked_up
-
-    on_picked_up(voucher, now=now)
+    service.on_picked_up(voucher, now=now)
 
 
 def _undone(voucher, *, now, **_):
-    from app.orders.service import on_pickup_undone
+    service.on_pickup_undone(voucher, now=now)
 
-    on_pickup_undone(voucher, now=now)
+
+def _paid(payment, *, now, **_):
+    service.on_payment_paid(payment, now=now)
 
 
 def connect() -> None:
-    signals.redeemed.connect(_redeemed)
-    signals.undone.connect(_undone)
+    voucher_signals.redeemed.connect(_redeemed)
+    voucher_signals.undone.connect(_undone)
+    payment_signals.paid.connect(_paid)

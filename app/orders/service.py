@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Product, Sku, StoreStock
+from app.core import logging as applog
+from app.core import states, tasks
 from app.core.clock import end_of_day, now_utc, shanghai_today, to_shanghai
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
@@ -25,8 +27,10 @@ from app.members.models import Member
 from app.merchants.models import Merchant, Store
 from app.orders.errors import OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed
 from app.orders.models import (
-    TRANSITIONS, Fulfilment, Order, OrderEvent, OrderLine, OrderStatus, PayMethod,
+    TRANSITIONS, Fulfilment, Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus, OrderVoucher,
 )
+from app.payments import service as payments
+from app.payments.models import Payment, PayMethod
 from app.vouchers import service as vouchers
 from app.vouchers.models import Voucher, VoucherSource
 
@@ -53,19 +57,15 @@ def _number(now: datetime) -> str:
     return f"{to_shanghai(now):%y%m%d}{secrets.randbelow(10**8):08d}"
 
 
-def _transition(order: Order, to: OrderStatus, *, note: str = "", **values) -> bool:
-    """Moves `order` to `to` if it is still in a status that may; True when this call did it."""
-    allowed = [s for s, targets in TRANSITIONS.items() if to in targets]
+def _transition(order: Order, to: OrderStatus, kind: OrderEventKind, *, note: str = "", **values) -> bool:
+    """Moves `order` to `to` if it is still in a status that may (the database decides); True when this
+    call did it, and then the change is in the order's timeline."""
     before = order.status
-    done = db.session.execute(
-        sa.update(Order).where(Order.id == order.id, Order.status.in_(allowed))
-        .values(status=to, **values).execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.expire(order)
+    done = states.transition(order, to, TRANSITIONS, **values)
     if done:
-        db.session.add(OrderEvent(order_id=order.id, status_before=before.value, status_after=to.value,
+        db.session.add(OrderEvent(order_id=order.id, kind=kind, status_before=before.value, status_after=to.value,
                                   note=note[:255], created_at=now_utc()))
-    return bool(done)
+    return done
 
 
 def _state_error(order: Order, action: str, action_en: str) -> OrderStateError:
@@ -143,11 +143,16 @@ def place_order(
     order.lines = order_lines
     db.session.add(order)
     db.session.flush()
-    db.session.add(OrderEvent(order_id=order.id, status_before=None, status_after=order.status.value, created_at=now))
+    db.session.add(OrderEvent(order_id=order.id, kind=OrderEventKind.PLACED, status_before=None,
+                              status_after=order.status.value, created_at=now))
     if pay_method is PayMethod.STORE:
         # Pay at the store: the voucher is issued now and the counter collects the amount due.
         order.expires_at = None
-        _make_ready(order, now, note="到店支付")
+        _make_ready(order, now, kind=OrderEventKind.PAY_AT_STORE)
+    else:
+        # The deadline is the order row's expires_at; this message is only the fast path to it (the
+        # periodic sweep in orders.tasks cancels anything it missed).
+        tasks.schedule("orders.cancel_if_expired", order.id, eta=order.expires_at)
     db.session.flush()
     _reserve_stock(store, wanted, skus)
     return order
@@ -185,37 +190,72 @@ def handover_text(order: Order) -> str:
     return "、".join(f"{l.product_name}（{l.sku_name}）×{l.open_quantity}" for l in order.lines if l.open_quantity)
 
 
-def _issue_pickup_voucher(order: Order, now: datetime, generation: int = 1) -> Voucher:
+def _issue_pickup_voucher(order: Order, now: datetime) -> Voucher:
     merchant = db.session.get(Merchant, order.merchant_id)
     store = db.session.get(Store, order.store_id)
     first_day = shanghai_today(order.pickup_at or now)
     label = "自提" if order.fulfilment is Fulfilment.PICKUP else "配送"
+    generation = 1 + (db.session.execute(sa.select(sa.func.max(OrderVoucher.generation)).where(
+        OrderVoucher.order_id == order.id)).scalar() or 0)
     voucher = vouchers.issue(
         merchant, title=f"{store.name} {label} · 订单 {order.number}", handover=handover_text(order),
         value_fen=order.total_fen - order.refunded_fen, source=VoucherSource.ORDER,
         source_ref=f"order:{order.id}:{generation}", member_id=order.member_id, store_ids=[order.store_id],
         valid_from=now, valid_until=end_of_day(first_day + timedelta(days=PICKUP_VALID_DAYS - 1)),
     )
+    db.session.add(OrderVoucher(voucher_id=voucher.id, order_id=order.id, generation=generation))
     order.voucher_id = voucher.id
     return voucher
 
 
-def _make_ready(order: Order, now: datetime, *, note: str) -> None:
-    if _transition(order, OrderStatus.READY, note=note, ready_at=now, expires_at=None):
+def _make_ready(order: Order, now: datetime, *, kind: OrderEventKind) -> None:
+    if _transition(order, OrderStatus.READY, kind, ready_at=now, expires_at=None):
         _issue_pickup_voucher(order, now)
 
 
 # ---------------------------------------------------------------- paid / handed over
 
-def on_paid(order: Order, *, amount_fen: int, now: datetime) -> bool:
-    """The payment for `order` succeeded. True when the order became ready now; False when it was
-    already (a repeated notification) or can no longer be (cancelled: the caller refunds)."""
-    if order.status is OrderStatus.PENDING_PAYMENT:
-        if _transition(order, OrderStatus.READY, note="已支付", ready_at=now, paid_at=now, expires_at=None):
-            _issue_pickup_voucher(order, now)
-            _earn_points(order, amount_fen, ref=f"order:{order.id}:earn")
-            return True
+def amount_due(order: Order) -> int:
+    """What is still to pay online: the order's total less refunds and what its payments already brought
+    (an order may be paid in parts: a pre-sale's deposit, then its balance)."""
+    paid = sum(p.amount_fen for p in payments.paid_payments(order.id))
+    return max(0, order.total_fen - order.refunded_fen - paid)
+
+
+def open_payment(order: Order) -> Payment:
+    """The payment the order's pay page uses for what is due now."""
+    if order.status is not OrderStatus.PENDING_PAYMENT or order.pay_method is PayMethod.STORE:
+        raise BadRequest(field="order", zh="订单无需支付。", en="This order needs no payment.")
+    return payments.open_payment(merchant_id=order.merchant_id, order_id=order.id, provider=order.pay_method,
+                                 amount_fen=amount_due(order))
+
+
+def on_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
+    """A payment for `order` succeeded. True when it is accounted for: the order became ready now (or is
+    still waiting for another part). False when the order can no longer take it (cancelled meanwhile, or
+    paid twice): the caller refunds it."""
+    if order.status is not OrderStatus.PENDING_PAYMENT:
+        return False
+    _earn_points(order, payment.amount_fen, ref=f"order:{order.id}:earn" if payment.amount_fen >= order.total_fen
+                 else f"payment:{payment.id}:earn")
+    if amount_due(order) > 0:
+        return True  # a part (a deposit): the order waits for the rest
+    if _transition(order, OrderStatus.READY, OrderEventKind.PAID, ready_at=now, paid_at=now, expires_at=None):
+        _issue_pickup_voucher(order, now)
+        return True
     return False
+
+
+def on_payment_paid(payment: Payment, *, now: datetime) -> None:
+    """payments.signals.paid: the order takes the money, or every fen of it goes back."""
+    if payment.provider is PayMethod.STORE:
+        return  # a collection at the counter is recorded by the order itself (on_picked_up)
+    order = db.session.get(Order, payment.order_id)
+    if not on_paid(order, payment, now=now):
+        applog.event("payment for a closed order refunded", level=30, order_id=order.id,
+                     out_trade_no=payment.out_trade_no)
+        payments.request_refund(merchant_id=order.merchant_id, order_id=order.id, amount_fen=payment.amount_fen,
+                                reason="订单已取消，自动退款", payment=payment)
 
 
 def _earn_points(order: Order, paid_fen: int, *, ref: str) -> None:
@@ -226,21 +266,22 @@ def _earn_points(order: Order, paid_fen: int, *, ref: str) -> None:
 
 
 def order_for_voucher(voucher: Voucher) -> Order | None:
-    if voucher.source is not VoucherSource.ORDER or not voucher.source_ref:
-        return None
-    order_id = int(voucher.source_ref.split(":")[1])
-    return db.session.get(Order, order_id)
+    """The order a voucher hands over (any of its generations), by the typed link."""
+    return db.session.execute(sa.select(Order).join(OrderVoucher, OrderVoucher.order_id == Order.id)
+                              .where(OrderVoucher.voucher_id == voucher.id)).scalar_one_or_none()
 
 
 def on_picked_up(voucher: Voucher, *, now: datetime) -> None:
     order = order_for_voucher(voucher)
     if order is None or order.voucher_id != voucher.id:
         return
-    if _transition(order, OrderStatus.PICKED_UP, note="门店核销", picked_up_at=now):
+    if _transition(order, OrderStatus.PICKED_UP, OrderEventKind.PICKED_UP, picked_up_at=now):
         if order.pay_method is PayMethod.STORE and order.paid_at is None:
-            from app.payments import service as payments
-
-            payment = payments.collected_at_store(order, now=now)
+            payment = payments.record_collection(merchant_id=order.merchant_id, order_id=order.id,
+                                                 amount_fen=order.total_fen - order.refunded_fen, now=now)
+            db.session.execute(sa.update(Order).where(Order.id == order.id, Order.paid_at.is_(None))
+                               .values(paid_at=now).execution_options(synchronize_session=False))
+            db.session.expire(order)
             _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")
 
 
@@ -248,14 +289,15 @@ def on_pickup_undone(voucher: Voucher, *, now: datetime) -> None:
     order = order_for_voucher(voucher)
     if order is None or order.voucher_id != voucher.id:
         return
-    if not _transition(order, OrderStatus.READY, note="撤销核销", picked_up_at=None):
+    if not _transition(order, OrderStatus.READY, OrderEventKind.PICKUP_UNDONE, picked_up_at=None):
         return
     if order.pay_method is PayMethod.STORE:
         # The counter took the money with the pickup; undoing the pickup hands it back at the counter.
-        from app.payments import service as payments
-
-        payment = payments.return_collection(order, now=now)
+        payment = payments.return_collection(order_id=order.id, now=now)
         if payment is not None:
+            db.session.execute(sa.update(Order).where(Order.id == order.id).values(paid_at=None)
+                               .execution_options(synchronize_session=False))
+            db.session.expire(order)
             merchant = db.session.get(Merchant, order.merchant_id)
             points = payment.amount_fen // merchant.fen_per_point
             if points:
@@ -267,7 +309,7 @@ def cancel_if_expired(order: Order, *, now: datetime | None = None) -> bool:
     """Cancels an unpaid order past its time now, instead of waiting for the job; True when it did."""
     now = now or now_utc()
     if order.status is OrderStatus.PENDING_PAYMENT and order.expires_at is not None and order.expires_at <= now:
-        return cancel(order, reason="超时未支付，自动取消", now=now)
+        return cancel(order, reason="超时未支付，自动取消", now=now, kind=OrderEventKind.EXPIRED)
     return False
 
 
@@ -294,7 +336,8 @@ def _return_stock(order: Order, quantities: dict[int, int]) -> None:
                 .values(quantity=StoreStock.quantity + quantities[sku_id]).execution_options(synchronize_session=False))
 
 
-def cancel(order: Order, *, reason: str, now: datetime | None = None) -> bool:
+def cancel(order: Order, *, reason: str, now: datetime | None = None,
+           kind: OrderEventKind = OrderEventKind.CANCELLED) -> bool:
     """Cancels an unpaid order and returns its stock; True when this call did it. A pay-at-store order
     that is waiting for pickup may be cancelled too (nothing was paid): its voucher is voided."""
     now = now or now_utc()
@@ -303,13 +346,11 @@ def cancel(order: Order, *, reason: str, now: datetime | None = None) -> bool:
         raise _state_error(order, "取消", "cancel")
     if unpaid_ready:
         vouchers.void(db.session.get(Voucher, order.voucher_id), reason=f"订单取消：{reason}")
-    if not _transition(order, OrderStatus.CANCELLED, note=reason, cancelled_at=now, cancel_reason=reason[:255],
-                       expires_at=None):
+    if not _transition(order, OrderStatus.CANCELLED, kind, note=reason, cancelled_at=now,
+                       cancel_reason=reason[:255], expires_at=None):
         return False
     _return_stock(order, {l.sku_id: l.open_quantity for l in order.lines})
-    from app.payments import service as payments
-
-    payments.close_open_payments(order)
+    payments.close_open_payments(order.id)
     return True
 
 
@@ -326,7 +367,8 @@ def complete_picked_up(now: datetime, *, after: timedelta = timedelta(days=7)) -
         Order.status == OrderStatus.PICKED_UP, Order.picked_up_at <= now - after).limit(500)).scalars().all()
     done = 0
     for order_id in ids:
-        done += _transition(db.session.get(Order, order_id), OrderStatus.COMPLETED, completed_at=now)
+        done += _transition(db.session.get(Order, order_id), OrderStatus.COMPLETED, OrderEventKind.COMPLETED,
+                            completed_at=now)
     return done
 
 
@@ -338,8 +380,6 @@ def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = Non
     Records the refund (the money moves later, outside this transaction, with retries), returns the stock,
     voids the pickup voucher, and issues a new one for the lines left. Returns the Refund, or None when
     nothing had been paid (a pay-at-store order is simply cancelled)."""
-    from app.payments import service as payments
-
     now = now or now_utc()
     if order.status is OrderStatus.PICKED_UP or order.status is OrderStatus.COMPLETED:
         raise PickedUp()
@@ -379,17 +419,16 @@ def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = Non
     for line in order.lines:
         db.session.expire(line)
     if all(l.open_quantity == 0 for l in order.lines):
-        _transition(order, OrderStatus.REFUNDED, note=reason, refunded_at=now)
+        _transition(order, OrderStatus.REFUNDED, OrderEventKind.REFUNDED, note=reason, refunded_at=now)
     else:
-        generation = 1 + int(old.source_ref.rsplit(":", 1)[1])
-        _issue_pickup_voucher(order, now, generation=generation)
+        _issue_pickup_voucher(order, now)
     merchant = db.session.get(Merchant, order.merchant_id)
     points = amount // merchant.fen_per_point
-    refund_row = payments.request_refund(order, amount_fen=amount, reason=reason)
+    rows = payments.request_refund(merchant_id=order.merchant_id, order_id=order.id, amount_fen=amount, reason=reason)
     if points:
         members.change_points(order.member_id, -points, reason=f"订单 {order.number} 退款",
-                              ref=f"refund:{refund_row.out_refund_no}")
-    return refund_row
+                              ref=f"refund:{rows[0].out_refund_no}")
+    return rows[0]
 
 
 def orders_of(member: Member, limit: int = 50) -> list[Order]:

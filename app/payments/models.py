@@ -10,7 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.clock import now_utc
 from app.core.db import UTCDateTime, enum_column
 from app.extensions import db
-from app.orders.models import PayMethod
+
+
+class PayMethod(str, enum.Enum):
+    WECHAT = "wechat"    # WeChat Pay JSAPI
+    SANDBOX = "sandbox"  # simulated online payment (embedded default)
+    STORE = "store"      # pay at the store: the counter collects
 
 
 class PaymentStatus(str, enum.Enum):
@@ -51,6 +56,14 @@ class RefundStatus(str, enum.Enum):
     PROCESSING = "processing"  # the provider accepted it; waiting for its result
     SUCCEEDED = "succeeded"
     FAILED = "failed"          # the provider refused for good; needs a person
+
+
+REFUND_TRANSITIONS = {
+    RefundStatus.PENDING: {RefundStatus.PROCESSING, RefundStatus.SUCCEEDED, RefundStatus.FAILED},
+    RefundStatus.PROCESSING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
+    RefundStatus.SUCCEEDED: set(),
+    RefundStatus.FAILED: set(),  # a person sorts it out with the customer; never retried by itself
+}
 
 
 class Refund(db.Model):

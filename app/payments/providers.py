@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import current_app, url_for
 
 from app.core.errors import ConfigError, DomainError
-from app.orders.models import PayMethod
+from app.payments.models import PayMethod
 
 
 class PaymentUnavailable(DomainError):

@@ -15,12 +15,14 @@ import sqlalchemy as sa
 
 from app.core import logging as applog
 from app.core.clock import now_utc, to_shanghai
-from app.core.database import defer, insert_ignoring_conflict
+from app.core import states, tasks
+from app.core.database import insert_ignoring_conflict
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
-from app.orders.models import Order, OrderStatus, PayMethod
+from app.payments import signals
 from app.payments.models import (
-    PAYMENT_TRANSITIONS, Payment, PaymentStatus, ProcessedNotification, Refund, RefundStatus,
+    PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, PayMethod, Payment, PaymentStatus, ProcessedNotification, Refund,
+    RefundStatus,
 )
 
 
@@ -28,18 +30,19 @@ def _trade_no(prefix: str) -> str:
     return f"{prefix}{to_shanghai(now_utc()):%y%m%d%H%M%S}{secrets.token_hex(6)}"
 
 
-def open_payment(order: Order) -> Payment:
-    """The payment the order's pay page uses: the open one, or a new one (after a failed attempt)."""
-    if order.status is not OrderStatus.PENDING_PAYMENT:
-        raise BadRequest(field="order", zh="订单无需支付。", en="This order needs no payment.")
+def open_payment(*, merchant_id: int, order_id: int, provider: PayMethod, amount_fen: int) -> Payment:
+    """The payment a pay page uses for `amount_fen` of an order: the open one for that amount, or a new one
+    (after a failed attempt). The order decides what is due; an order may carry several payments (a
+    pre-sale's deposit and balance), each its own row."""
     existing = db.session.execute(
-        sa.select(Payment).where(Payment.order_id == order.id, Payment.status == PaymentStatus.CREATED)
+        sa.select(Payment).where(Payment.order_id == order_id, Payment.status == PaymentStatus.CREATED,
+                                 Payment.amount_fen == amount_fen, Payment.provider == provider)
         .order_by(Payment.id.desc()).limit(1)
     ).scalar_one_or_none()
     if existing is not None:
         return existing
-    payment = Payment(merchant_id=order.merchant_id, order_id=order.id, provider=order.pay_method,
-                      out_trade_no=_trade_no("P"), amount_fen=order.total_fen, status=PaymentStatus.CREATED,
+    payment = Payment(merchant_id=merchant_id, order_id=order_id, provider=provider,
+                      out_trade_no=_trade_no("P"), amount_fen=amount_fen, status=PaymentStatus.CREATED,
                       created_at=now_utc())
     db.session.add(payment)
     db.session.flush()
@@ -76,128 +79,125 @@ class AmountMismatch(BadRequest):
 
 
 def apply_payment_result(result: PaymentResult) -> Payment:
-    """Moves the payment (and its order) once. Late successes after a cancel are refunded automatically."""
-    from app.orders import service as orders
-
+    """Moves the payment once and tells whoever listens (`signals.paid`, `signals.failed`): the order it
+    belongs to reacts (ready, or refunded when it was cancelled meanwhile). A repeat changes nothing."""
     payment = by_trade_no(result.out_trade_no)
     now = now_utc()
     if not result.succeeded:
-        db.session.execute(sa.update(Payment).where(Payment.id == payment.id, Payment.status == PaymentStatus.CREATED)
-                           .values(status=PaymentStatus.FAILED).execution_options(synchronize_session=False))
-        db.session.expire(payment)
+        if payment.status is PaymentStatus.CREATED and states.transition(payment, PaymentStatus.FAILED, PAYMENT_TRANSITIONS):
+            signals.failed.send(payment, now=now)
         return payment
     if result.amount_fen is not None and result.amount_fen != payment.amount_fen:
         applog.event("payment amount mismatch", level=40, out_trade_no=payment.out_trade_no,
                      expected=payment.amount_fen, got=result.amount_fen)
         raise AmountMismatch()
-    allowed = [s for s, targets in PAYMENT_TRANSITIONS.items() if PaymentStatus.PAID in targets]
-    moved = db.session.execute(
-        sa.update(Payment).where(Payment.id == payment.id, Payment.status.in_(allowed))
-        .values(status=PaymentStatus.PAID, transaction_id=result.transaction_id, paid_at=result.paid_at or now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.expire(payment)
-    if not moved:
-        return payment  # already paid: a repeated notification
-    order = db.session.get(Order, payment.order_id)
-    if not orders.on_paid(order, amount_fen=payment.amount_fen, now=now):
-        # Paid, but the order was cancelled meanwhile (or paid twice): every fen goes back.
-        applog.event("payment for a closed order refunded", level=30, order_id=order.id,
-                     out_trade_no=payment.out_trade_no)
-        request_refund(order, amount_fen=payment.amount_fen, reason="订单已取消，自动退款", payment=payment)
+    if payment.status is PaymentStatus.PAID:
+        return payment  # a repeated notification
+    if not states.transition(payment, PaymentStatus.PAID, PAYMENT_TRANSITIONS,
+                             transaction_id=result.transaction_id, paid_at=result.paid_at or now):
+        return payment  # another worker applied it first
+    signals.paid.send(payment, now=now)
     return payment
 
 
-def collected_at_store(order: Order, *, now: datetime) -> Payment:
-    """Pay-at-store: the counter took the money when it redeemed the pickup voucher."""
-    payment = Payment(merchant_id=order.merchant_id, order_id=order.id, provider=PayMethod.STORE,
-                      out_trade_no=_trade_no("S"), amount_fen=order.total_fen - order.refunded_fen,
+def record_collection(*, merchant_id: int, order_id: int, amount_fen: int, now: datetime) -> Payment:
+    """Pay-at-store: the counter took the money when it redeemed the pickup voucher. Recorded by the order
+    that took it, so no signal goes out."""
+    payment = Payment(merchant_id=merchant_id, order_id=order_id, provider=PayMethod.STORE,
+                      out_trade_no=_trade_no("S"), amount_fen=amount_fen,
                       status=PaymentStatus.PAID, paid_at=now, created_at=now)
     db.session.add(payment)
-    db.session.execute(sa.update(Order).where(Order.id == order.id, Order.paid_at.is_(None)).values(paid_at=now)
-                       .execution_options(synchronize_session=False))
     db.session.flush()
     return payment
 
 
-def return_collection(order: Order, *, now: datetime) -> Payment | None:
+def return_collection(*, order_id: int, now: datetime) -> Payment | None:
     """Undoing a pay-at-store pickup: the money collected with it goes back at the counter, recorded as a
-    refund of that collection, and the order is due again."""
+    refund of that collection (succeeded at once) and the collection closed."""
     payment = db.session.execute(
-        sa.select(Payment).where(Payment.order_id == order.id, Payment.provider == PayMethod.STORE,
+        sa.select(Payment).where(Payment.order_id == order_id, Payment.provider == PayMethod.STORE,
                                  Payment.status == PaymentStatus.PAID)
         .order_by(Payment.id.desc()).limit(1)).scalar_one_or_none()
-    if payment is None:
+    if payment is None or not states.transition(payment, PaymentStatus.CLOSED, PAYMENT_TRANSITIONS,
+                                                where=[Payment.provider == PayMethod.STORE]):
         return None
-    db.session.add(Refund(merchant_id=order.merchant_id, payment_id=payment.id, order_id=order.id,
+    db.session.add(Refund(merchant_id=payment.merchant_id, payment_id=payment.id, order_id=order_id,
                           out_refund_no=_trade_no("R"), amount_fen=payment.amount_fen, reason="撤销核销，现金退还",
                           status=RefundStatus.SUCCEEDED, attempts=0, created_at=now, succeeded_at=now))
-    db.session.execute(sa.update(Payment).where(Payment.id == payment.id).values(status=PaymentStatus.CLOSED)
-                       .execution_options(synchronize_session=False))
-    db.session.execute(sa.update(Order).where(Order.id == order.id).values(paid_at=None)
-                       .execution_options(synchronize_session=False))
-    db.session.expire(order)
     db.session.flush()
     return payment
 
 
-def open_payments(order: Order) -> list[Payment]:
+def open_payments(order_id: int) -> list[Payment]:
     return list(db.session.execute(sa.select(Payment).where(
-        Payment.order_id == order.id, Payment.status == PaymentStatus.CREATED).order_by(Payment.id)).scalars())
+        Payment.order_id == order_id, Payment.status == PaymentStatus.CREATED).order_by(Payment.id)).scalars())
 
 
-def close_open_payments(order: Order) -> None:
-    db.session.execute(sa.update(Payment).where(Payment.order_id == order.id, Payment.status == PaymentStatus.CREATED)
-                       .values(status=PaymentStatus.CLOSED).execution_options(synchronize_session=False))
+def close_open_payments(order_id: int) -> None:
+    for payment in open_payments(order_id):
+        states.transition(payment, PaymentStatus.CLOSED, PAYMENT_TRANSITIONS)
 
 
-def paid_payment(order: Order) -> Payment | None:
-    return db.session.execute(
-        sa.select(Payment).where(Payment.order_id == order.id, Payment.status == PaymentStatus.PAID)
-        .order_by(Payment.id).limit(1)).scalar_one_or_none()
+def paid_payments(order_id: int) -> list[Payment]:
+    return list(db.session.execute(
+        sa.select(Payment).where(Payment.order_id == order_id, Payment.status == PaymentStatus.PAID)
+        .order_by(Payment.id)).scalars())
 
 
-def request_refund(order: Order, *, amount_fen: int, reason: str, payment: Payment | None = None) -> Refund:
-    payment = payment or paid_payment(order)
-    if payment is None:
-        raise BadRequest(field="order", zh="订单没有已支付的款项。", en="Nothing was paid for this order.")
-    refund = Refund(merchant_id=order.merchant_id, payment_id=payment.id, order_id=order.id,
-                    out_refund_no=_trade_no("R"), amount_fen=amount_fen, reason=reason[:255],
-                    status=RefundStatus.PENDING, created_at=now_utc())
-    db.session.add(refund)
-    db.session.flush()
-    refund_id = refund.id
-
-    def enqueue():
-        from app import jobs
-
-        jobs.process_refund(refund_id)
-
-    defer(enqueue)
-    return refund
+def refundable_fen(payment: Payment) -> int:
+    """What is left of a payment to refund: its amount less every refund of it not refused."""
+    taken = db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_fen), 0)).where(
+        Refund.payment_id == payment.id, Refund.status != RefundStatus.FAILED)).scalar()
+    return payment.amount_fen - taken
 
 
-def process_refund(refund_id: int) -> RefundStatus:
-    """Asks the provider to move the money. Runs in a job, outside the transaction that recorded the
-    refund; the provider's refund number makes a repeat safe. Raises on a transient failure so the job
-    retries."""
+def request_refund(*, merchant_id: int, order_id: int, amount_fen: int, reason: str,
+                   payment: Payment | None = None) -> list[Refund]:
+    """Records refunds for `amount_fen` of an order's paid money, latest payment first (an order may carry
+    several: a pre-sale's deposit and balance), each no more than what is left of its payment. The money
+    moves after the commit, by the `payments.send_refund` task with retries; a sweep re-sends any whose
+    message was lost."""
+    if amount_fen <= 0:
+        raise BadRequest(field="amount_fen", zh="退款金额须大于 0。", en="The refund must be more than 0.")
+    sources_ = [payment] if payment is not None else list(reversed(paid_payments(order_id)))
+    refunds, left = [], amount_fen
+    for p in sources_:
+        part = min(left, refundable_fen(p))
+        if part <= 0:
+            continue
+        refund = Refund(merchant_id=merchant_id, payment_id=p.id, order_id=order_id, out_refund_no=_trade_no("R"),
+                        amount_fen=part, reason=reason[:255], status=RefundStatus.PENDING, created_at=now_utc())
+        db.session.add(refund)
+        db.session.flush()
+        tasks.enqueue("payments.send_refund", refund.id)
+        refunds.append(refund)
+        left -= part
+        if left == 0:
+            break
+    if left:
+        raise BadRequest(field="amount_fen", zh="退款金额超过已支付金额。", en="The refund is more than was paid.")
+    return refunds
+
+
+def start_refund_attempt(refund_id: int) -> bool:
+    """Counts an attempt to send a refund; False when there is nothing (more) to send."""
+    moved = db.session.execute(
+        sa.update(Refund).where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
+        .values(attempts=Refund.attempts + 1).execution_options(synchronize_session=False)).rowcount
+    return moved == 1
+
+
+def send_refund(refund_id: int):
+    """Asks the provider to move the money (no database write). Raises on a transient failure."""
     from app.payments.providers import provider_for
 
     refund = db.session.get(Refund, refund_id)
-    if refund is None or refund.status not in (RefundStatus.PENDING, RefundStatus.PROCESSING):
-        return refund.status if refund else RefundStatus.FAILED
-    payment = refund.payment
-    db.session.execute(sa.update(Refund).where(Refund.id == refund_id).values(attempts=Refund.attempts + 1)
+    return provider_for(refund.payment.provider).refund(refund, refund.payment)
+
+
+def note_refund_error(refund_id: int, error: str) -> None:
+    db.session.execute(sa.update(Refund).where(Refund.id == refund_id).values(last_error=error[:255])
                        .execution_options(synchronize_session=False))
-    db.session.commit()  # the attempt is counted even if the call below blows up
-    try:
-        outcome = provider_for(payment.provider).refund(refund, payment)
-    except Exception as exc:
-        db.session.execute(sa.update(Refund).where(Refund.id == refund_id).values(last_error=str(exc)[:255])
-                           .execution_options(synchronize_session=False))
-        db.session.commit()
-        raise
-    return apply_refund_result(refund.out_refund_no, outcome.status, detail=outcome.detail)
 
 
 def apply_refund_result(out_refund_no: str, status: str, *, detail: str = "") -> RefundStatus:
@@ -206,17 +206,16 @@ def apply_refund_result(out_refund_no: str, status: str, *, detail: str = "") ->
         raise NotFound(zh="没有这笔退款。", en="No such refund.")
     target = {"succeeded": RefundStatus.SUCCEEDED, "processing": RefundStatus.PROCESSING,
               "failed": RefundStatus.FAILED}[status]
-    values = {"status": target}
+    if refund.status is target or not states.allowed(REFUND_TRANSITIONS, refund.status, target):
+        return refund.status  # a repeat, or a late word about a refund already settled
+    values = {}
     if target is RefundStatus.SUCCEEDED:
         values["succeeded_at"] = now_utc()
     if target is RefundStatus.FAILED:
         values["last_error"] = detail[:255]
         applog.event("refund failed for good", level=40, out_refund_no=out_refund_no, detail=detail)
-    db.session.execute(
-        sa.update(Refund).where(Refund.id == refund.id,
-                                Refund.status.in_([RefundStatus.PENDING, RefundStatus.PROCESSING]))
-        .values(**values).execution_options(synchronize_session=False))
-    db.session.expire(refund)
+    if states.transition(refund, target, REFUND_TRANSITIONS, **values) and target is RefundStatus.SUCCEEDED:
+        signals.refunded.send(refund, now=now_utc())
     return refund.status
 
 
@@ -225,5 +224,9 @@ def stuck_refunds(older_than: datetime) -> list[int]:
         Refund.status == RefundStatus.PENDING, Refund.created_at <= older_than).order_by(Refund.id).limit(100)).scalars())
 
 
-def refunds_of(order: Order) -> list[Refund]:
-    return list(db.session.execute(sa.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)).scalars())
+def refunds_of(order_id: int) -> list[Refund]:
+    return list(db.session.execute(sa.select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)).scalars())
+
+
+def refund_by_id(refund_id: int) -> Refund:
+    return db.session.get(Refund, refund_id)

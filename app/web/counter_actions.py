@@ -9,6 +9,7 @@ from app.core.schemas import parse
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.orders import service as order_service
+from app.vouchers import redeem as redeeming
 from app.vouchers import service
 from app.vouchers.errors import QrExpired
 from app.vouchers.guard import GuessScope
@@ -31,16 +32,16 @@ def redeem(actor: service.Actor, scope: GuessScope) -> dict:
         # A retry of a redeem that went through returns its first answer, even when the rotating QR it
         # carried has gone stale since or the device has used up its guesses. (A retry whose code still
         # reads is replayed inside `service.redeem`, by its idempotency key.)
-        replayed = service.replay(actor, data.idempotency_key, data.code, secret=current_app.config["SECRET_KEY"])
+        replayed = redeeming.replay(actor, data.idempotency_key, data.code, secret=current_app.config["SECRET_KEY"])
         if replayed is None:
             raise
         return replayed.answer
-    return service.redeem(voucher, actor, uses=data.uses, idempotency_key=data.idempotency_key).answer
+    return redeeming.redeem(voucher, actor, uses=data.uses, idempotency_key=data.idempotency_key).answer
 
 
 def undo(actor: service.Actor, redemption_id: int) -> dict:
     data = parse(Undo, request.get_json(silent=True))
     window = db.session.get(Merchant, actor.merchant_id).undo_window_minutes
-    result = service.undo(redemption_id, actor, reason=data.reason, undo_window_minutes=window)
+    result = redeeming.undo(redemption_id, actor, reason=data.reason, undo_window_minutes=window)
     return {"redemption": service.redemption_json(result.redemption, with_undo=True),
             "voucher": service.voucher_json(result.voucher)}

@@ -52,12 +52,12 @@ def test_consumer_cancels_an_overdue_order_and_returns_stock(live, tmp_path):
                                       cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
             try:
                 deadline = time.monotonic() + 60
-                while "cancel_expired_orders: " not in _executed(log) and time.monotonic() < deadline:
+                while "orders.cancel_expired: " not in _executed(log) and time.monotonic() < deadline:
                     time.sleep(0.3)
             finally:
                 worker.terminate()
                 worker.wait(timeout=20)
-        assert "cancel_expired_orders: " in _executed(log), log.read_text()[-2000:]
+        assert "orders.cancel_expired: " in _executed(log), log.read_text()[-2000:]
         assert state() == ("cancelled", reserved_stock + 2), log.read_text()[-2000:]
 
 

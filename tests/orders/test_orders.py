@@ -12,9 +12,11 @@ from app.extensions import db
 from app.members.models import Member, PointsEntry
 from app.orders import service as orders
 from app.orders.errors import OrderStateError, OutOfStock, PickedUp, StoreClosed
-from app.orders.models import OrderEvent, OrderStatus, PayMethod
+from app.orders.models import OrderEvent, OrderStatus
+from app.payments.models import PayMethod
 from app.payments import service as payments
 from app.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from app.vouchers import redeem as redeeming
 from app.vouchers import service as vouchers
 from app.vouchers.errors import AlreadyRedeemed, Void
 from app.vouchers.models import Voucher, VoucherStatus
@@ -44,7 +46,7 @@ def place(world, member, lines, **kw):
 
 
 def pay(order):
-    payment = payments.open_payment(order)
+    payment = orders.open_payment(order)
     payments.apply_payment_result(payments.PaymentResult(payment.out_trade_no, True, payment.amount_fen, "T1"))
     commit()
     return payment
@@ -119,7 +121,7 @@ def test_payment_makes_the_order_ready_with_a_voucher_and_points_once(shop, froz
 def test_wrong_amount_is_refused(shop):
     world, product, member = shop
     order = place(world, member, [(product.skus[0], 1)])
-    payment = payments.open_payment(order)
+    payment = orders.open_payment(order)
     with pytest.raises(payments.AmountMismatch):
         payments.apply_payment_result(payments.PaymentResult(payment.out_trade_no, True, 1, "T1"))
 
@@ -129,14 +131,14 @@ def test_counter_redeem_picks_the_order_up_and_undo_puts_it_back(shop):
     order = place(world, member, [(product.skus[0], 1)])
     pay(order)
     voucher = db.session.get(Voucher, db.session.get(type(order), order.id).voucher_id)
-    result = vouchers.redeem(voucher, counter(world))
+    result = redeeming.redeem(voucher, counter(world))
     commit()
     db.session.refresh(order)
     assert order.status is OrderStatus.PICKED_UP and order.picked_up_at is not None
     with pytest.raises(PickedUp):
         orders.refund(order, reason="不想要了")
     db.session.rollback()
-    vouchers.undo(result.redemption_id, counter(world), reason="点错了", undo_window_minutes=30)
+    redeeming.undo(result.redemption_id, counter(world), reason="点错了", undo_window_minutes=30)
     commit()
     db.session.refresh(order)
     assert order.status is OrderStatus.READY
@@ -149,7 +151,7 @@ def test_pay_at_store_is_ready_at_once_and_collected_on_pickup(shop):
     voucher = db.session.get(Voucher, order.voucher_id)
     info = orders.counter_info(voucher)
     assert info["amount_due_fen"] == 5000 and info["pay_method"] == "store"
-    vouchers.redeem(voucher, counter(world))
+    redeeming.redeem(voucher, counter(world))
     commit()
     db.session.refresh(order)
     assert order.status is OrderStatus.PICKED_UP and order.paid_at is not None
@@ -158,17 +160,17 @@ def test_pay_at_store_is_ready_at_once_and_collected_on_pickup(shop):
 
 
 def test_unpaid_orders_are_cancelled_after_their_time_and_stock_returns(shop, frozen):
-    from app import jobs
+    from app.orders import tasks as order_tasks
 
     world, product, member = shop
     sku = product.skus[0]
     order = place(world, member, [(sku, 3)])
     assert stock(world.store, sku) == 2
     clock.advance(timedelta(minutes=14))
-    assert jobs.cancel_expired_orders_now() == 0
+    assert order_tasks.cancel_expired() == 0
     clock.advance(timedelta(minutes=2))
-    assert jobs.cancel_expired_orders_now() == 1
-    assert jobs.cancel_expired_orders_now() == 0  # a second run (or worker) does nothing more
+    assert order_tasks.cancel_expired() == 1
+    assert order_tasks.cancel_expired() == 0  # a second run (or worker) does nothing more
     db.session.refresh(order)
     assert order.status is OrderStatus.CANCELLED and stock(world.store, sku) == 5
     assert order.cancel_reason == "超时未支付，自动取消"
@@ -177,7 +179,7 @@ def test_unpaid_orders_are_cancelled_after_their_time_and_stock_returns(shop, fr
 def test_payment_after_cancel_is_refunded_automatically(shop, frozen):
     world, product, member = shop
     order = place(world, member, [(product.skus[0], 1)])
-    payment = payments.open_payment(order)
+    payment = orders.open_payment(order)
     commit()
     orders.cancel(order, reason="顾客取消")
     commit()
@@ -235,7 +237,7 @@ def test_refund_loses_to_a_redeem_that_came_first(shop):
     pay(order)
     db.session.refresh(order)
     stale = db.session.get(type(order), order.id)
-    vouchers.redeem(db.session.get(Voucher, order.voucher_id), counter(world))
+    redeeming.redeem(db.session.get(Voucher, order.voucher_id), counter(world))
     commit()
     # a refund prepared on a stale read of the order still cannot void a redeemed voucher
     stale.status = OrderStatus.READY
@@ -265,10 +267,10 @@ def test_undoing_a_pay_at_store_pickup_hands_the_money_back(shop):
     world, product, member = shop
     order = place(world, member, [(product.skus[0], 2)], pay_method=PayMethod.STORE)
     voucher = db.session.get(Voucher, order.voucher_id)
-    result = vouchers.redeem(voucher, counter(world))
+    result = redeeming.redeem(voucher, counter(world))
     commit()
     assert db.session.get(Member, member.id).points == 50
-    vouchers.undo(result.redemption_id, counter(world), reason="顾客没带钱", undo_window_minutes=30)
+    redeeming.undo(result.redemption_id, counter(world), reason="顾客没带钱", undo_window_minutes=30)
     commit()
     db.session.refresh(order)
     assert order.status is OrderStatus.READY and order.paid_at is None
@@ -277,7 +279,7 @@ def test_undoing_a_pay_at_store_pickup_hands_the_money_back(shop):
     assert back.amount_fen == 5000 and back.status is RefundStatus.SUCCEEDED
     assert db.session.get(Member, member.id).points == 0
     # picked up again later: collected again, points earned again
-    vouchers.redeem(db.session.get(Voucher, order.voucher_id), counter(world))
+    redeeming.redeem(db.session.get(Voucher, order.voucher_id), counter(world))
     commit()
     db.session.refresh(order)
     assert order.status is OrderStatus.PICKED_UP and order.paid_at is not None
@@ -312,7 +314,7 @@ def test_paying_an_order_past_its_time_cancels_it_instead(shop, frozen):
 def test_no_sandbox_payments_in_production(client, app, shop):
     world, product, member = shop
     order = place(world, member, [(product.skus[0], 1)])
-    payment = payments.open_payment(order)
+    payment = orders.open_payment(order)
     commit()
     app.config["SANDBOX_PAYMENTS"] = False
     try:

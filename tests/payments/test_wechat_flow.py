@@ -12,7 +12,8 @@ from app.core.database import commit
 from app.extensions import db
 from app.members.service import member_for_wechat
 from app.orders import service as orders
-from app.orders.models import Order, OrderStatus, PayMethod
+from app.orders.models import Order, OrderStatus
+from app.payments.models import PayMethod
 from app.payments.models import Payment, PaymentStatus, ProcessedNotification, Refund, RefundStatus
 from app.web.payments import checkout_for
 from tests.fakes.wechat_server import FakeWeChat, default_keys, rsa_verify
@@ -111,22 +112,22 @@ def test_notification_under_another_apiv3_key_is_refused(client, paying, wechat)
 
 
 def test_late_notification_is_caught_by_querying_before_cancel(frozen, paying, wechat):
-    from app import jobs
+    from app.orders import tasks as order_tasks
 
     order, payment, _, _ = paying
     wechat.mark_paid(payment.out_trade_no)  # the user paid; the notification never arrived
     clock.advance(timedelta(minutes=20))
-    assert jobs.cancel_expired_orders_now() == 0
+    assert order_tasks.cancel_expired() == 0
     db.session.expire_all()
     assert db.session.get(Order, order.id).status is OrderStatus.READY
 
 
 def test_unpaid_order_is_closed_at_wechat_and_cancelled(frozen, paying, wechat):
-    from app import jobs
+    from app.orders import tasks as order_tasks
 
     order, payment, _, _ = paying
     clock.advance(timedelta(minutes=20))
-    assert jobs.cancel_expired_orders_now() == 1
+    assert order_tasks.cancel_expired() == 1
     assert wechat.orders[payment.out_trade_no]["trade_state"] == "CLOSED"
     db.session.expire_all()
     assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED

@@ -286,7 +286,7 @@ def test_retried_redeem_replays_even_after_its_rotating_qr_went_stale(client, wo
 
 def test_verify_of_an_order_voucher_shows_the_amount_to_collect(client, world):
     from app.orders import service as orders
-    from app.orders.models import PayMethod
+    from app.payments.models import PayMethod
     from app.core.database import commit
     from tests.support.factories import make_member, make_product
 

@@ -14,7 +14,8 @@ from app.catalog.models import Category, Product, Review, Sku, StoreStock
 from app.core.clock import now_utc
 from app.extensions import db
 from app.members.service import demo_member
-from app.orders.models import Fulfilment, Order, OrderStatus, PayMethod
+from app.orders.models import Fulfilment, Order, OrderStatus
+from app.payments.models import PayMethod
 from app.vouchers import qr
 
 STATIC = Path(__file__).resolve().parents[2] / "static"

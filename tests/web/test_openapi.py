@@ -348,7 +348,7 @@ def test_issue_is_idempotent_by_reference(client, world):
 def test_shop_order_voucher_at_the_counter_and_read(client, world):
     from app.core.database import commit
     from app.orders import service as orders
-    from app.orders.models import PayMethod
+    from app.payments.models import PayMethod
     from tests.support.factories import make_member, make_product
 
     product = make_product(world.merchant, "拿铁", (("中杯", 2800, 2500),), stock={world.store: 5})

@@ -5,23 +5,26 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, render_template, request
 
-from app.catalog.models import Review
 from app.core import i18n
 from app.core.clock import now_utc
 from app.extensions import db
 from app.members.models import PointsEntry
 from app.members.phone import mask
 from app.merchants.models import Store
+from app.orders import progress as progress_
+from app.orders import reviews
 from app.orders import service as orders
-from app.orders.models import OrderStatus
-from app.vouchers.models import Voucher
+from app.vouchers.models import Voucher, VoucherStatus
 from app.vouchers.service import effective_status
 from app.vouchers.tokens import make_holder_token
 from app.web.shop import bp
 from app.web.shop.cart import cart_count
 from app.web.shop.session import current_member, member_required, merchant_by_slug
 
-TABS = {"valid": ("issued", "partly_used"), "used": ("redeemed",), "expired": ("expired", "void", "revoked")}
+# Which of the member's vouchers each tab lists, by their effective status (expired counts once past its time).
+TABS = {"valid": {VoucherStatus.ISSUED.value, VoucherStatus.PARTLY_USED.value},
+        "used": {VoucherStatus.REDEEMED.value},
+        "expired": {VoucherStatus.EXPIRED.value, VoucherStatus.VOID.value, VoucherStatus.REVOKED.value}}
 LEDGER_ROWS = 10
 
 i18n.register({
@@ -74,20 +77,9 @@ def me(slug: str):
         sa.select(PointsEntry).where(PointsEntry.member_id == member.id)
         .order_by(PointsEntry.id.desc()).limit(LEDGER_ROWS)).scalars().all()
 
-    reviewed = {(o, p) for o, p in db.session.execute(
-        sa.select(Review.order_id, Review.product_id).where(Review.member_id == member.id))}
-    to_review = []
-    for order in my_orders:
-        if order.status not in (OrderStatus.PICKED_UP, OrderStatus.COMPLETED):
-            continue
-        seen = set()
-        for line in order.lines:
-            key = (order.id, line.product_id)
-            if line.open_quantity and key not in reviewed and key not in seen:
-                seen.add(key)
-                to_review.append({"order": order, "line": line})
-
+    progress = progress_.progress_of(my_orders)
+    headlines = {o.id: progress_.headline(o, progress[o.id]) for o in my_orders}
     return render_template(
         "shop/me.html", merchant=merchant, member=member, orders=my_orders, stores=stores, tab=tab,
-        vouchers=by_tab, ledger=ledger, to_review=to_review, count=cart_count(merchant.id), phone=mask(member.phone),
+        vouchers=by_tab, ledger=ledger, to_review=reviews.waiting_for_review(my_orders, member.id), headlines=headlines, count=cart_count(merchant.id), phone=mask(member.phone),
     )

@@ -6,15 +6,11 @@ a DomainError is the checkout POST: the shopper fixes the form (a pickup time, a
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from sqlalchemy.exc import IntegrityError
 
-from app.catalog.models import Product, Review
+from app.catalog.models import Product
 from app.core import i18n
 from app.core.clock import SHANGHAI, now_utc, parse_instant, shanghai_today
 from app.core.database import commit, rollback
@@ -23,10 +19,12 @@ from app.core.i18n import current_lang
 from app.extensions import db
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
+from app.orders import progress as progress_
+from app.orders import reviews
 from app.orders import service as orders
-from app.orders.models import Fulfilment, Order, OrderStatus, PayMethod, status_label_for
+from app.orders.models import Fulfilment, Order, OrderStatus, status_label_for
+from app.payments.models import PayMethod
 from app.payments import service as payments
-from app.payments.models import Refund, RefundStatus
 from app.payments.providers import online_method
 from app.vouchers import codes
 from app.vouchers.models import Voucher
@@ -42,8 +40,6 @@ SLOT_MINUTES = 30
 SLOT_LEAD = timedelta(minutes=15)  # the earliest slot leaves the store this long to prepare
 REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时取货", "其他")
 DELIVERY_REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时收货", "其他")
-# The order's history keeps the service's notes; a delivery order words two of them as a delivery.
-DELIVERY_EVENT_NOTES = {"到店支付": "货到付款", "门店核销": "送达核销"}
 POLL_SECONDS = 5  # the order page asks /orders/<id>/status this often while something is still to happen
 
 i18n.register({
@@ -163,18 +159,6 @@ i18n.register({
 })
 
 
-class ReviewNotAllowed(DomainError):
-    code, status = "review_not_allowed", 409
-    zh = "取货后才能评价。"
-    en = "You can review after picking up the order."
-
-
-class AlreadyReviewed(DomainError):
-    code, status = "already_reviewed", 409
-    zh = "你已评价过这个商品。"
-    en = "You have already reviewed this product."
-
-
 # ---------------------------------------------------------------------------------------------- helpers
 
 def own_order(order_id: int) -> tuple[Order, Member]:
@@ -229,45 +213,6 @@ def _pickup_at(value: str | None) -> datetime | None:
         return parse_instant(value)
     except ValueError:
         raise BadRequest(field="pickup_at", zh="取货时间有误。", en="Wrong pickup time.") from None
-
-
-@dataclass(frozen=True)
-class RefundProgress:
-    """Where an order's refunds stand. A refund is recorded with the order change; a job moves the money
-    afterwards, so for a while the order is refunded but the money is not back yet."""
-
-    pending_fen: int = 0    # recorded, or accepted by the provider: not back with the customer yet
-    succeeded_fen: int = 0
-    failed_fen: int = 0     # refused for good: a person at the store has to sort it out
-
-
-def refund_progress(refunds: Iterable[Refund]) -> RefundProgress:
-    pending = succeeded = failed = 0
-    for r in refunds:
-        if r.status in (RefundStatus.PENDING, RefundStatus.PROCESSING):
-            pending += r.amount_fen
-        elif r.status is RefundStatus.SUCCEEDED:
-            succeeded += r.amount_fen
-        else:
-            failed += r.amount_fen
-    return RefundProgress(pending, succeeded, failed)
-
-
-def headline(order: Order, progress: RefundProgress) -> str:
-    """The order's status as its page says it: a refunded order is 退款处理中 until every refund is through
-    (退款失败 when one was refused), then 已退款; otherwise the order's label (delivery wording for delivery)."""
-    if order.status is OrderStatus.REFUNDED:
-        if progress.pending_fen:
-            return "退款处理中"
-        if progress.failed_fen:
-            return "退款失败"
-    return order.status_label
-
-
-def still_moving(order: Order, progress: RefundProgress) -> bool:
-    """Whether the order page should keep asking for the status: waiting for payment or for the hand-over
-    (the counter may redeem the voucher any moment), or a refund still on its way."""
-    return order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.READY) or progress.pending_fen > 0
 
 
 def _after_placing(order: Order) -> str:
@@ -356,40 +301,12 @@ def order_status(order_id: int):
     """Polled by the WeChat pay page until the payment notification has made the order ready, and by the
     order page while the order waits (payment, hand-over) or a refund is on its way."""
     order, _ = own_order(order_id)
-    progress = refund_progress(payments.refunds_of(order))
-    return jsonify({"id": order.id, "status": order.status.value, "label": headline(order, progress),
+    progress = progress_.refund_progress(payments.refunds_of(order.id))
+    return jsonify({"id": order.id, "status": order.status.value, "label": progress_.headline(order, progress),
                     "refunding": progress.pending_fen > 0})
 
 
 # ---------------------------------------------------------------------------------------------- the order
-
-def _steps(order: Order, progress: RefundProgress) -> list[dict]:
-    """The progress line: done steps with their Shanghai time, then what is still to come."""
-    store_pay = order.pay_method is PayMethod.STORE
-    flow = [("下单", order.created_at)]
-    if not store_pay:
-        flow.append(("已支付", order.paid_at))
-    flow += [(status_label_for(OrderStatus.READY, order.fulfilment), order.ready_at),
-             (status_label_for(OrderStatus.PICKED_UP, order.fulfilment), order.picked_up_at)]
-    if order.status is OrderStatus.COMPLETED:
-        flow.append(("已完成", order.completed_at))
-    end = None
-    if order.status is OrderStatus.CANCELLED:
-        end = ("已取消", order.cancelled_at)
-    elif order.status is OrderStatus.REFUNDED:
-        end = (headline(order, progress), order.refunded_at)
-    steps = []
-    for label, at in flow:
-        if end and at is None:
-            break
-        steps.append({"label": label, "at": at, "done": at is not None})
-    if end:
-        steps.append({"label": end[0], "at": end[1], "done": True, "end": True})
-    current = max((i for i, s in enumerate(steps) if s["done"]), default=0)
-    for i, s in enumerate(steps):
-        s["current"] = i == current
-    return steps
-
 
 @bp.get("/orders/<int:order_id>")
 def order_page(order_id: int):
@@ -405,27 +322,27 @@ def order_page(order_id: int):
             "holder": make_holder_token(current_app.config["SECRET_KEY"], voucher.id),
             "rotating": merchant.rotate_qr and not voucher.static_qr,
         }
-    unpaid_at_store = order.pay_method is PayMethod.STORE and order.paid_at is None
     seconds_left = None
     if order.status is OrderStatus.PENDING_PAYMENT and order.expires_at is not None:
         seconds_left = max(0, int((order.expires_at - now).total_seconds()))
-    refunds = payments.refunds_of(order)
-    progress = refund_progress(refunds)
+    refunds = payments.refunds_of(order.id)
+    progress = progress_.refund_progress(refunds)
+    headline = progress_.headline(order, progress)
     labels = {s.value: status_label_for(s, order.fulfilment) for s in OrderStatus}
-    labels[OrderStatus.REFUNDED.value] = headline(order, progress) if order.status is OrderStatus.REFUNDED else "已退款"
+    labels[OrderStatus.REFUNDED.value] = headline if order.status is OrderStatus.REFUNDED else "已退款"
+    events = [{"at": e.created_at, "status": e.status_after, "note": progress_.event_note(e, order)}
+              for e in orders.timeline(order)]
     return render_template(
         "shop/order.html", order=order, member=member, merchant=merchant, store=store,
-        steps=_steps(order, progress), headline=headline(order, progress), progress=progress,
-        poll_seconds=POLL_SECONDS if still_moving(order, progress) else None,
-        pickup=pickup, events=orders.timeline(order), refunds=refunds,
-        seconds_left=seconds_left, unpaid_at_store=unpaid_at_store,
+        steps=progress_.steps(order, progress), headline=headline, progress=progress,
+        poll_seconds=POLL_SECONDS if progress_.still_moving(order, progress) else None,
+        pickup=pickup, events=events, refunds=refunds,
+        seconds_left=seconds_left, unpaid_at_store=progress_.unpaid_at_store(order),
         due_fen=order.total_fen - order.refunded_fen,
-        can_pay=order.status is OrderStatus.PENDING_PAYMENT and order.pay_method is not PayMethod.STORE,
-        can_cancel=order.status is OrderStatus.PENDING_PAYMENT
-        or (order.status is OrderStatus.READY and unpaid_at_store),
-        can_refund=order.status is OrderStatus.READY and order.paid_at is not None,
+        can_pay=progress_.can_pay(order), can_cancel=progress_.can_cancel(order),
+        can_refund=progress_.can_refund(order),
         reasons=DELIVERY_REFUND_REASONS if order.is_delivery else REFUND_REASONS,
-        OrderStatus=OrderStatus, labels=labels, notes=DELIVERY_EVENT_NOTES if order.is_delivery else {},
+        OrderStatus=OrderStatus, labels=labels,
         rotate_seconds=current_app.config["QR_ROTATE_SECONDS"],
     )
 
@@ -475,29 +392,19 @@ def order_review(order_id: int, product_id: int):
     line = next((l for l in order.lines if l.product_id == product_id), None)
     if line is None:
         abort(404)
-    if order.status not in (OrderStatus.PICKED_UP, OrderStatus.COMPLETED):
-        raise ReviewNotAllowed()
+    if not reviews.may_review(order):
+        raise reviews.ReviewNotAllowed()
     merchant = db.session.get(Merchant, order.merchant_id)
-    existing = db.session.execute(sa.select(Review).where(
-        Review.order_id == order.id, Review.product_id == product_id)).scalar_one_or_none()
     if request.method == "POST":
-        if existing is not None:
-            raise AlreadyReviewed()
         try:
             rating = int(request.form.get("rating", ""))
         except ValueError:
             rating = 0
-        if not 1 <= rating <= 5:
-            raise BadRequest(field="rating", zh="请选择 1 到 5 星。", en="Choose 1 to 5 stars.")
-        body = (request.form.get("body") or "").strip()[:500]
-        db.session.add(Review(merchant_id=order.merchant_id, product_id=product_id, member_id=member.id,
-                              order_id=order.id, rating=rating, body=body, created_at=now_utc()))
-        try:
-            db.session.flush()
-        except IntegrityError:
-            raise AlreadyReviewed() from None  # a double tap: the unique constraint decides
+        reviews.write_review(order, member.id, product_id, rating=rating, body=request.form.get("body") or "",
+                             now=now_utc())
         flash("感谢评价！")
         return redirect(url_for("shop.me", slug=merchant.slug))
+    existing = reviews.review_of(order, product_id)
     product = db.session.get(Product, product_id)
     return render_template("shop/review.html", order=order, line=line, product=product, merchant=merchant,
                            existing=existing)
