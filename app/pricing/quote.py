@@ -28,6 +28,11 @@ class AdjustmentKind(str, enum.Enum):
     GROUP_PRICE = "group_price"          # 拼团价
     PRESALE_DEPOSIT = "presale_deposit"  # 定金抵扣
 
+    @property
+    def label(self) -> str:
+        """The breakdown row's name (a Chinese source string: templates translate it)."""
+        return ADJUSTMENT_LABELS[self]
+
 
 # How a breakdown names each kind (Chinese source strings, translated where shown).
 ADJUSTMENT_LABELS = {
@@ -137,9 +142,10 @@ def _member_wants(member) -> bool:
 
 
 def quote(lines: Iterable[tuple[PricedSku, int]], *, member=None, discounts: Iterable[Discount] = ()) -> Quote:
-    """The price of `lines` ((sku, quantity) pairs, quantity >= 1) for `member`: a Member or a member id when
-    one is signed in (confirmed as the merchant's), None for a guest. A member pays the SKU's member price
-    when it has one; then each discount in `discounts` is applied in turn."""
+    """The price of `lines` ((sku, quantity) pairs, quantity >= 1) for `member`: the signed-in member (a Member
+    or its id, confirmed as the merchant's; True where only that someone is signed in matters), None (or
+    False) for a guest. A member pays the SKU's member price when it has one; then each discount in
+    `discounts` is applied in turn. No store: prices are the same at every store today."""
     is_member = _member_wants(member)
     priced: list[QuoteLine] = []
     for sku, quantity in lines:

@@ -133,3 +133,48 @@ def test_checkout_and_order_amounts_for_a_member(app, basket):
         ("中杯", 2, 2500, 2800), ("原味", 3, 1550, 1550), ("大杯", 1, 2900, 3200)]
     shown = rows(page(me, f"/orders/{order_id}"), "order-lines")
     assert {k: shown[k] for k in ("商品金额", "会员优惠", "应付")} == {**MEMBER_TOTALS, "应付": "¥125.50"}
+
+
+def fen(amount: str) -> int:
+    value = int(round(float(amount.replace("−", "-").replace("¥", "")) * 100))
+    return value
+
+
+def breakdown(html: str, prefix: str) -> tuple[list[int], int, list[int], int]:
+    """(line amounts, 商品金额, discounts, 应付) as the page shows them."""
+    lines = [fen(a) for a in re.findall(r'data-testid="line-amount">([^<]+)<', html)]
+    list_total = fen(re.search(rf'data-testid="{prefix}-list-total">([^<]+)<', html).group(1))
+    discounts = [fen(a) for a in re.findall(rf'data-testid="{prefix}-discount" data-kind="\w+">([^<]+)<', html)]
+    total = fen(re.search(rf'data-testid="{prefix}-total">([^<]+)<', html).group(1))
+    return lines, list_total, discounts, total
+
+
+def test_checkout_and_the_order_show_one_breakdown_that_adds_up(app, basket):
+    """Issue #9, point 10: lines at member price above a 商品金额 at list price did not add up."""
+    me = member_client(app, basket.member)
+    fill(me, basket)
+    checkout = page(me, f"/m/{SLUG}/checkout")
+    lines, list_total, discounts, total = breakdown(checkout, "checkout")
+    assert lines == [5600, 3200, 4650]  # 中杯 × 2, 大杯, 原味 × 3 at list price
+    assert sum(lines) == list_total == 13450
+    assert discounts == [-900] and list_total + sum(discounts) == total == 12550
+    assert 'data-kind="member_price">−¥9.00' in checkout and "会员优惠" in checkout
+
+    r = me.post(f"/m/{SLUG}/checkout", data={"pickup_at": "asap", "pay": "store"})
+    order_page = page(me, r.headers["Location"])
+    assert breakdown(order_page, "order") == (lines, list_total, discounts, total)
+
+
+def test_a_guests_cart_and_a_member_without_member_prices_show_no_discount(app, basket):
+    me = member_client(app, basket.member)
+    me.post(f"/m/{SLUG}/cart/add", data={"store_id": basket.store.id, "sku_id": basket.plain.id, "quantity": 2})
+    checkout = page(me, f"/m/{SLUG}/checkout")
+    assert breakdown(checkout, "checkout") == ([3100], 3100, [], 3100)
+    assert "会员优惠" not in checkout
+
+
+def test_the_checkout_breakdown_speaks_english(app, basket):
+    me = member_client(app, basket.member)
+    fill(me, basket)
+    checkout = page(me, f"/m/{SLUG}/checkout?lang=en")
+    assert rows(checkout, "checkout-lines") == {"Items": "¥134.50", "Member saving": "−¥9.00", "To pay": "¥125.50"}
