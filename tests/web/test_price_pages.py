@@ -94,7 +94,9 @@ MEMBER_TOTALS = {"商品金额": "¥134.50", "会员优惠": "−¥9.00"}
 
 def test_product_page_prices_for_a_member_and_a_guest(app, basket):
     me, guest = member_client(app, basket.member), app.test_client()
-    assert product_prices(page(me, f"/m/{SLUG}/p/{basket.latte.id}")) == MEMBER_PRODUCT
+    html = page(me, f"/m/{SLUG}/p/{basket.latte.id}")
+    assert product_prices(html) == MEMBER_PRODUCT
+    assert 'data-testid="price"><span class="price">¥25</span>' in html  # as tests/live/test_catalog_fresh.py reads it
     assert product_prices(page(guest, f"/m/{SLUG}/p/{basket.latte.id}")) == GUEST_PRODUCT
     assert product_prices(page(me, f"/m/{SLUG}/p/{basket.bagel.id}")) == MEMBER_BAGEL
     assert product_prices(page(guest, f"/m/{SLUG}/p/{basket.bagel.id}")) == MEMBER_BAGEL
