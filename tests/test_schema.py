@@ -1,6 +1,7 @@
 """`flask db upgrade` from empty gives exactly the models' schema, on the test engine."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -56,5 +57,53 @@ def test_upgrade_keeps_existing_rows():
                 assert c.execute(sa.text("SELECT count(*) FROM stores WHERE merchant_id = 1")).scalar() == 1
                 assert c.execute(sa.text("SELECT points FROM members WHERE id = 1")).scalar() == 0
                 assert c.execute(sa.text("SELECT delivery_radius_m FROM stores WHERE id = 1")).scalar() == 0
+        finally:
+            engine.dispose()
+
+
+def test_upgrade_gives_existing_order_lines_their_payable_and_member_price():
+    """Order lines placed before the price quote get payable = unit × quantity and, where the member price
+    applied, a member_price adjustment of (list − unit) × quantity; the lines' CHECKs still hold after
+    SQLite's batch rebuild of the table."""
+    with fresh_database("payable") as url:
+        env = app_env(url)
+        flask(env, "db", "upgrade", "679c1e8c48fe")
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        at = "'2026-01-01 00:00:00'"
+        try:
+            with engine.begin() as c:
+                for sql in (
+                    f"INSERT INTO merchants (id, name, slug, created_at) VALUES (1, 'm', 'm', {at})",
+                    "INSERT INTO stores (id, merchant_id, name, city, address, latitude, longitude, opens_at, closes_at,"
+                    f" phone, created_at) VALUES (1, 1, 's', 'c', 'a', 31.2, 121.4, '08:00:00', '21:00:00', '1', {at})",
+                    f"INSERT INTO members (id, merchant_id, created_at) VALUES (1, 1, {at})",
+                    f"INSERT INTO products (id, merchant_id, name, image, created_at) VALUES (1, 1, 'p', 'i', {at})",
+                    "INSERT INTO skus (id, product_id, name, price_fen, member_price_fen) VALUES (1, 1, 'a', 2800, 2500)",
+                    "INSERT INTO skus (id, product_id, name, price_fen) VALUES (2, 1, 'b', 1550)",
+                    "INSERT INTO orders (id, number, merchant_id, store_id, member_id, status, fulfilment, pay_method,"
+                    f" total_fen, list_total_fen, created_at) VALUES (1, 'N1', 1, 1, 1, 'ready', 'pickup', 'sandbox',"
+                    f" 9650, 10250, {at})",
+                    "INSERT INTO order_lines (id, order_id, product_id, sku_id, product_name, sku_name, quantity,"
+                    " unit_price_fen, list_price_fen) VALUES (1, 1, 1, 1, 'p', 'a', 2, 2500, 2800)",
+                    "INSERT INTO order_lines (id, order_id, product_id, sku_id, product_name, sku_name, quantity,"
+                    " unit_price_fen, list_price_fen) VALUES (2, 1, 1, 2, 'p', 'b', 3, 1550, 1550)",
+                ):
+                    c.execute(sa.text(sql))
+            flask(env, "db", "upgrade")
+            with engine.connect() as c:
+                assert c.execute(sa.text("SELECT id, payable_fen FROM order_lines ORDER BY id")).all() == [
+                    (1, 5000), (2, 4650)]
+                assert c.execute(sa.text(
+                    "SELECT order_line_id, kind, source, amount_fen FROM order_line_adjustments ORDER BY id")).all() == [
+                    (1, "member_price", "member_price", 600)]
+            for broken in ("UPDATE order_lines SET unit_price_fen = 9999 WHERE id = 1",  # above the list price
+                           "UPDATE order_lines SET payable_fen = 5001 WHERE id = 1",  # above unit × quantity
+                           "UPDATE order_lines SET quantity = 0 WHERE id = 2",
+                           "INSERT INTO order_line_adjustments (order_line_id, kind, source, amount_fen)"
+                           " VALUES (2, 'member_price', 'member_price', 0)",
+                           "INSERT INTO order_line_adjustments (order_line_id, kind, source, amount_fen)"
+                           " VALUES (2, 'nonsense', 'x', 1)"):
+                with engine.connect() as c, pytest.raises(sa.exc.IntegrityError):
+                    c.execute(sa.text(broken))
         finally:
             engine.dispose()

@@ -1,15 +1,12 @@
-"""The shop's catalog rules as plain functions: distance to a store, opening hours, stock levels, the
-price a shopper pays, how a review is shown. No queries here: `app.catalog.snapshot` reads the catalog."""
+"""The shop's catalog rules as plain functions: distance to a store, opening hours, stock levels, how a
+review is shown. No queries here: `app.catalog.snapshot` reads the catalog. Prices: `app.pricing`."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from app.members.models import Member
+from typing import Any
 
 LOW_STOCK = 5  # "仅剩 N 件" at or below this
 EARTH_RADIUS_M = 6_371_000
@@ -58,20 +55,13 @@ def is_open(store, at_local: time) -> bool:
     return at_local >= store.opens_at or at_local < store.closes_at
 
 
-# --- stock and prices -----------------------------------------------------------------------------
+# --- stock ------------------------------------------------------------------------------------------
 
 def stock_level(quantity: int) -> str:
     """'out' (已售罄), 'low' (仅剩 N 件) or 'ok' (有货)."""
     if quantity <= 0:
         return "out"
     return "low" if quantity <= LOW_STOCK else "ok"
-
-
-def price_to_pay(sku, member: Member | int | None) -> int:
-    """A signed-in member (the Member, or their id) pays the member price when there is one."""
-    if member is not None and sku.member_price_fen is not None:
-        return sku.member_price_fen
-    return sku.price_fen
 
 
 # --- reviews ----------------------------------------------------------------------------------------

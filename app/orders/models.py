@@ -11,6 +11,7 @@ from app.core.clock import now_utc
 from app.core.db import UTCDateTime, enum_column
 from app.extensions import db
 from app.payments.models import PayMethod
+from app.pricing import AdjustmentKind, discounts_by_kind
 
 
 class OrderStatus(str, enum.Enum):
@@ -101,6 +102,11 @@ class Order(db.Model):
     def is_delivery(self) -> bool:
         return self.fulfilment is Fulfilment.DELIVERY
 
+    @property
+    def discounts_by_kind(self) -> list[tuple[AdjustmentKind, int]]:
+        """[(kind, fen off)] over every line, as the quote gave them: the order's breakdown below 商品金额."""
+        return discounts_by_kind(a for line in self.lines for a in line.adjustments)
+
 
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
@@ -112,21 +118,32 @@ class OrderLine(db.Model):
     product_name: Mapped[str] = mapped_column(sa.String(120))
     sku_name: Mapped[str] = mapped_column(sa.String(60))
     quantity: Mapped[int]
-    unit_price_fen: Mapped[int]
+    unit_price_fen: Mapped[int]  # after per-unit prices (the member price)
     list_price_fen: Mapped[int]
+    # The line's total after every adjustment (the quote's payable): what its units are refunded from.
+    payable_fen: Mapped[int]
     refunded_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
+    # Loaded with the lines (one query for all of them): the order page breaks its amounts down by kind.
+    adjustments: Mapped[list["OrderLineAdjustment"]] = relationship(order_by="OrderLineAdjustment.id",
+                                                                     lazy="selectin")
 
     __table_args__ = (
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("unit_price_fen >= 0 AND unit_price_fen <= list_price_fen", name="price_range"),
+        sa.CheckConstraint("payable_fen >= 0 AND payable_fen <= unit_price_fen * quantity", name="payable_range"),
         sa.CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_range"),
     )
 
     @property
     def line_total_fen(self) -> int:
-        return self.unit_price_fen * self.quantity
+        """What the line costs after every adjustment."""
+        return self.payable_fen
+
+    @property
+    def list_total_fen(self) -> int:
+        return self.list_price_fen * self.quantity
 
     @property
     def open_quantity(self) -> int:
@@ -145,6 +162,21 @@ class OrderEventKind(str, enum.Enum):
     EXPIRED = "expired"              # unpaid in time
     REFUNDED = "refunded"            # every line refunded; `note` says why
     COMPLETED = "completed"          # the refund window after pickup closed
+
+
+class OrderLineAdjustment(db.Model):
+    """What took an order line below its list price, frozen when the order was placed: the member price
+    today, coupons and group prices later. The line's adjustments sum to its list total less its payable."""
+
+    __tablename__ = "order_line_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(sa.ForeignKey("order_lines.id"), index=True)
+    kind: Mapped[AdjustmentKind] = mapped_column(enum_column(AdjustmentKind, "adjustment_kind"))
+    source: Mapped[str] = mapped_column(sa.String(64))  # "member_price", later "coupon:<id>"
+    amount_fen: Mapped[int]
+
+    __table_args__ = (sa.CheckConstraint("amount_fen > 0", name="amount_positive"),)
 
 
 class OrderEvent(db.Model):

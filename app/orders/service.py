@@ -31,6 +31,8 @@ from app.orders.models import (
 )
 from app.payments import service as payments
 from app.payments.models import Payment, PayMethod
+from app.orders.models import OrderLineAdjustment
+from app.pricing import quote, refund_share
 from app.vouchers import service as vouchers
 from app.vouchers.models import Voucher, VoucherSource
 
@@ -123,20 +125,22 @@ def place_order(
         if distance > store.delivery_radius_m:
             raise OutOfDeliveryRange(distance_m=distance, radius_m=store.delivery_radius_m)
 
+    quoted = quote([(skus[sku_id], qty) for sku_id, qty in wanted.items()], member=member)
     order_lines = []
-    for sku_id, qty in wanted.items():
-        sku = skus[sku_id]
-        price = sku.member_price_fen if sku.member_price_fen is not None else sku.price_fen
-        order_lines.append(OrderLine(product_id=sku.product_id, sku_id=sku_id, product_name=sku.product.name,
-                                     sku_name=sku.name, quantity=qty, unit_price_fen=price,
-                                     list_price_fen=sku.price_fen))
+    for priced in quoted.lines:
+        sku = skus[priced.sku_id]
+        order_lines.append(OrderLine(
+            product_id=sku.product_id, sku_id=sku.id, product_name=sku.product.name, sku_name=sku.name,
+            quantity=priced.quantity, unit_price_fen=priced.unit_fen, list_price_fen=priced.list_unit_fen,
+            payable_fen=priced.payable_fen,
+            adjustments=[OrderLineAdjustment(kind=a.kind, source=a.source, amount_fen=a.amount_fen)
+                         for a in priced.adjustments]))
     order = Order(
         number=_number(now), merchant_id=merchant.id, store_id=store.id, member_id=member.id,
         status=OrderStatus.PENDING_PAYMENT, fulfilment=fulfilment, pay_method=pay_method, pickup_at=pickup_at,
         delivery_address=(delivery_address or "").strip()[:255] or None, delivery_distance_m=distance,
         delivery_phone=delivery_phone,
-        total_fen=sum(l.line_total_fen for l in order_lines),
-        list_total_fen=sum(l.list_price_fen * l.quantity for l in order_lines),
+        total_fen=quoted.payable_fen, list_total_fen=quoted.list_total_fen,
         note=note[:255], created_at=now,
         expires_at=now + timedelta(minutes=merchant.unpaid_cancel_minutes),
     )
@@ -405,13 +409,16 @@ def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = Non
 
     amount = 0
     for line_id, qty in sorted(quantities.items()):
+        line = by_id[line_id]
+        # Conditional on the refunded count read here: the share returned depends on it (refund_share).
         moved = db.session.execute(
-            sa.update(OrderLine).where(OrderLine.id == line_id, OrderLine.refunded_quantity + qty <= OrderLine.quantity)
+            sa.update(OrderLine).where(OrderLine.id == line_id, OrderLine.refunded_quantity == line.refunded_quantity,
+                                       OrderLine.refunded_quantity + qty <= OrderLine.quantity)
             .values(refunded_quantity=OrderLine.refunded_quantity + qty).execution_options(synchronize_session=False)
         ).rowcount
         if moved != 1:
             raise BadRequest(field="lines", zh="退款数量有误。", en="Wrong refund quantity.")
-        amount += by_id[line_id].unit_price_fen * qty
+        amount += refund_share(line.payable_fen, line.quantity, refunded=line.refunded_quantity, taking=qty)
     _return_stock(order, {by_id[i].sku_id: q for i, q in quantities.items()})
     db.session.execute(sa.update(Order).where(Order.id == order.id)
                        .values(refunded_fen=Order.refunded_fen + amount).execution_options(synchronize_session=False))

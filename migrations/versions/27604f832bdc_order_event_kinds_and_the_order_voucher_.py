@@ -1,7 +1,7 @@
 """order event kinds and the order-voucher link
 
 Revision ID: 27604f832bdc
-Revises: 679c1e8c48fe
+Revises: 602b247419aa
 Create Date: 2026-11-30 14:15:57.343568
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '27604f832bdc'
-down_revision = '679c1e8c48fe'
+down_revision = '602b247419aa'
 branch_labels = None
 depends_on = None
 

@@ -23,6 +23,7 @@ from app.core.i18n import current_lang
 from app.extensions import db
 from app.merchants.models import Merchant, Store
 from app.orders.service import MAX_QUANTITY
+from app.pricing import Quote, QuoteLine, quote
 from app.web.errors import render_error, wants_json
 from app.web.shop import bp
 from app.web.shop.session import current_member, merchant_by_slug
@@ -152,8 +153,7 @@ def quantity_of(value, *, allow_zero: bool = False) -> int:
 class CartLine:
     sku: Sku
     quantity: int
-    unit_price_fen: int   # what this shopper pays: the member price when signed in
-    list_price_fen: int
+    price: QuoteLine  # this line of the cart's quote
     stock: int
 
     @property
@@ -161,19 +161,39 @@ class CartLine:
         return self.sku.product
 
     @property
+    def unit_price_fen(self) -> int:
+        """What one unit costs this shopper: the member price when signed in."""
+        return self.price.unit_fen
+
+    @property
+    def list_price_fen(self) -> int:
+        return self.price.list_unit_fen
+
+    @property
+    def list_total_fen(self) -> int:
+        return self.price.list_total_fen
+
+    @property
     def total_fen(self) -> int:
-        return self.unit_price_fen * self.quantity
+        return self.price.payable_fen
 
     @property
     def short(self) -> bool:
         return self.stock < self.quantity
 
 
-def priced_lines(merchant: Merchant, store: Store | None, cart: dict, *, member: bool) -> list[CartLine]:
-    """The cart's lines with today's prices and the store's stock; lines no longer sold are dropped."""
+@dataclass(frozen=True)
+class PricedCart:
+    lines: list[CartLine]
+    quote: Quote  # the totals and the breakdown (商品金额, discounts by kind, 应付)
+
+
+def priced_cart(merchant: Merchant, store: Store | None, cart: dict, *, member) -> PricedCart:
+    """The cart's lines priced by the quote for `member` (the signed-in Member, or None), with the store's
+    stock; lines no longer sold are dropped."""
     ids = [sku_id for sku_id, _ in cart["lines"]]
     if not ids:
-        return []
+        return PricedCart([], quote((), member=member))
     skus = {s.id: s for s in db.session.execute(
         sa.select(Sku).join(Product).where(Sku.id.in_(ids), Product.merchant_id == merchant.id,
                                            Sku.active.is_(True), Product.active.is_(True))
@@ -182,14 +202,10 @@ def priced_lines(merchant: Merchant, store: Store | None, cart: dict, *, member:
     if store is not None:
         stock = dict(db.session.execute(sa.select(StoreStock.sku_id, StoreStock.quantity).where(
             StoreStock.store_id == store.id, StoreStock.sku_id.in_(ids))).all())
-    lines = []
-    for sku_id, qty in cart["lines"]:
-        sku = skus.get(sku_id)
-        if sku is None:
-            continue
-        unit = sku.member_price_fen if member and sku.member_price_fen is not None else sku.price_fen
-        lines.append(CartLine(sku, qty, unit, sku.price_fen, stock.get(sku_id, 0)))
-    return lines
+    sold = [(skus[sku_id], qty) for sku_id, qty in cart["lines"] if sku_id in skus]
+    quoted = quote(sold, member=member)
+    return PricedCart([CartLine(sku, qty, price, stock.get(sku.id, 0)) for (sku, qty), price in zip(sold, quoted.lines)],
+                      quoted)
 
 
 # ---------------------------------------------------------------------------------------------- views
@@ -201,10 +217,10 @@ def _cart_page(merchant: Merchant, *, switch_to: Store | None = None, added: int
     store = db.session.get(Store, current["store"]) if current["store"] else None
     if store is not None and (store.merchant_id != merchant.id or not store.active):
         store = None
-    lines = priced_lines(merchant, store, current, member=member is not None)
-    return render_template("shop/cart.html", merchant=merchant, store=store, lines=lines, member=member,
-                           switch_to=switch_to, total_fen=sum(l.total_fen for l in lines),
-                           list_total_fen=sum(l.list_price_fen * l.quantity for l in lines),
+    priced = priced_cart(merchant, store, current, member=member)
+    return render_template("shop/cart.html", merchant=merchant, store=store, lines=priced.lines, member=member,
+                           switch_to=switch_to, total_fen=priced.quote.payable_fen,
+                           list_total_fen=priced.quote.list_total_fen,
                            added=added, error=error, count=cart_count(merchant.id)), status
 
 

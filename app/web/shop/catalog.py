@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 from flask import Response, abort, current_app, get_template_attribute, make_response, render_template, request, url_for
 
 from app.catalog import snapshot
-from app.catalog.service import is_open, price_to_pay, stock_level
+from app.catalog.service import is_open, stock_level
 from app.catalog.snapshot import Catalog, ProductView, StoreView
 from app.core import i18n
 from app.core.i18n import current_lang
 from app.core.clock import now_utc, to_shanghai
+from app.pricing import QuoteLine, quote
 from app.vouchers import qr
 from app.web.shop import bp
 from app.web.shop.cart import cart_count, cart_of
@@ -130,15 +131,27 @@ def remember_position(response: Response, position: tuple[float, float]) -> None
                         samesite="Lax", httponly=True, path="/")
 
 
+def unit_prices(cat: Catalog, product: ProductView, signed_in: bool) -> dict[int, QuoteLine]:
+    """{sku id: one unit of it, priced by the quote} for a guest or a signed-in member; kept with the snapshot
+    (it depends on nothing else), so catalog pages price without a query and almost without arithmetic."""
+    return cat.memo(("prices", product.id, signed_in), lambda: {
+        line.sku_id: line for line in quote([(sku, 1) for sku in product.skus], member=True if signed_in else None).lines})
+
+
 def card_renderer(cat: Catalog, signed_in: bool, card_query: str = ""):
     """For templates: product -> its card's HTML. A card depends on the product, the language, whether a
     member is signed in and its link, so it is rendered once per snapshot for each of those."""
     macro = get_template_attribute("shop/_product_card.html", "product_card")
     base, lang = f"/m/{cat.merchant.slug}/p/", current_lang()
 
+    def render(product: ProductView, href: str):
+        # "From" the cheapest unit this shopper pays, beside the lowest list price.
+        from_fen = min((p.unit_fen for p in unit_prices(cat, product, signed_in).values()), default=0)
+        return macro(product, signed_in, href, from_fen)
+
     def card(product: ProductView):
         href = f"{base}{product.id}{card_query}"
-        return cat.memo(("card", product.id, lang, signed_in, href), lambda: macro(product, signed_in, href))
+        return cat.memo(("card", product.id, lang, signed_in, href), lambda: render(product, href))
 
     return card
 
@@ -179,7 +192,7 @@ def product(slug: str, product_id: int):
         store_url=f"{base}/s/{store.id}" if store else None,
         signin_url=None if member_id else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
         qr_url=f"{base}/p/{product.id}/qr.png" + (f"?store={store.id}" if store else ""),
-        price_to_pay=price_to_pay, stock_level=stock_level, cart_n=cart_count(merchant.id),
+        prices=unit_prices(cat, product, member_id is not None), stock_level=stock_level, cart_n=cart_count(merchant.id),
         in_cart=in_cart,
         all_in_cart=selected is None and any(stock.get(s.id, 0) > 0 for s in product.skus),
     ))

@@ -33,7 +33,7 @@ from app.vouchers.tokens import make_holder_token
 from app.web.errors import render_error, wants_json
 from app.web.payments import checkout_for
 from app.web.shop import bp
-from app.web.shop.cart import cart_of, clear_cart, priced_lines
+from app.web.shop.cart import cart_of, clear_cart, priced_cart
 from app.web.shop.session import current_member, member_required, merchant_by_slug
 
 SLOT_MINUTES = 30
@@ -266,12 +266,13 @@ def checkout(slug: str):
             clear_cart(merchant.id)
             session["placed"] = {nonce: order.id} if nonce else {}
             return redirect(_after_placing(order))
-    lines = priced_lines(merchant, store, cart, member=True)
-    if not lines:
+    priced = priced_cart(merchant, store, cart, member=member)
+    if not priced.lines:
         return redirect(url_for("shop.cart", slug=merchant.slug))
     return render_template(
-        "shop/checkout.html", merchant=merchant, store=store, member=member, lines=lines,
-        total_fen=sum(l.total_fen for l in lines), list_total_fen=sum(l.list_price_fen * l.quantity for l in lines),
+        "shop/checkout.html", merchant=merchant, store=store, member=member, lines=priced.lines,
+        total_fen=priced.quote.payable_fen, list_total_fen=priced.quote.list_total_fen,
+        discounts=priced.quote.discounts_by_kind(),
         slots=pickup_slots(store, now_utc()), online=online, error=error, form=request.form,
         nonce=request.form.get("nonce") or secrets.token_urlsafe(12),
     ), status
