@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from app.vouchers import codes
 from tests.browser.conftest import CHROMIUM_ARGS, TABLET, sign_in
+from tests.support.live import first_pickup_time
 
 pytestmark = pytest.mark.browser
 
@@ -212,9 +213,8 @@ def _pay_at_store_order(base: str, demo: dict) -> tuple[str, int]:
                   timeout=30).status_code == 200
     checkout = s.get(f"{base}/m/{slug}/checkout", timeout=30).text
     nonce = re.search(r'name="nonce" value="([^"]+)"', checkout).group(1)
-    # The first time offered: 尽快 while the store is open, else its first slot (the server runs at the real clock).
-    pickup_at = re.search(r'data-testid="pickup-at">.*?<option value="([^"]+)"', checkout, re.S).group(1)
-    placed = s.post(f"{base}/m/{slug}/checkout", data={"nonce": nonce, "fulfilment": "pickup", "pickup_at": pickup_at,
+    placed = s.post(f"{base}/m/{slug}/checkout", data={"nonce": nonce, "fulfilment": "pickup",
+                                                     "pickup_at": first_pickup_time(checkout),
                                                      "pay": "store"}, timeout=30)
     assert placed.status_code == 200 and "/orders/" in placed.url, placed.text[:300]
     code = re.search(r'data-testid="voucher-code"[^>]*>\s*([^<\s]+)', placed.text).group(1)
