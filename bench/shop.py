@@ -49,6 +49,7 @@ RATIOS = [("product", "bare-page"), ("product-member", "bare-page"), ("home", "b
           ("product", "json"), ("home", "json")]
 GZIP = {"Accept-Encoding": "gzip"}
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+FIRST_PICKUP_TIME = re.compile(r'data-testid="pickup-at">.*?<option value="([^"]+)"', re.S)
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -163,7 +164,7 @@ class Shopper:
 
     def __init__(self, base: str, slug: str, nickname: str):
         self.base, self.slug, self.http = base, slug, requests.Session()
-        self.nonce = ""
+        self.nonce = self.pickup_at = ""
         r = self.http.post(f"{base}/m/{slug}/signin/demo", data={"nickname": nickname, "next": f"/m/{slug}/"},
                            allow_redirects=False, timeout=60)
         _expect(r, (302, 303), "demo sign-in")
@@ -176,11 +177,13 @@ class Shopper:
         page = self.http.get(f"{self.base}/m/{self.slug}/checkout", timeout=60)
         _expect(page, (200,), "checkout page")
         self.nonce = NONCE.search(page.text).group(1)
+        self.pickup_at = FIRST_PICKUP_TIME.search(page.text).group(1)  # 尽快, or the first slot once the store closes
         return self
 
     def checkout(self) -> requests.Response:
         return self.http.post(f"{self.base}/m/{self.slug}/checkout", allow_redirects=False, timeout=120,
-                              data={"nonce": self.nonce, "fulfilment": "pickup", "pickup_at": "", "pay": "store"})
+                              data={"nonce": self.nonce, "fulfilment": "pickup", "pickup_at": self.pickup_at,
+                                    "pay": "store"})
 
 
 def _expect(r: requests.Response, statuses: tuple[int, ...], what: str) -> None:

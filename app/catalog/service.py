@@ -1,10 +1,11 @@
-"""The shop's catalog rules as plain functions: distance to a store, opening hours, stock levels, how a
-review is shown. No queries here: `app.catalog.snapshot` reads the catalog. Prices: `app.pricing`."""
+"""The shop's catalog rules as plain functions: distance to a store, stock levels, how a review is shown.
+No queries here: `app.catalog.snapshot` reads the catalog. Prices: `app.pricing`; opening hours:
+`app.merchants.hours`."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 
 from typing import Any
 
@@ -46,13 +47,6 @@ def stores_near(stores, position: tuple[float, float] | None) -> list[NearbyStor
     lat, lng = position
     near = [NearbyStore(s, haversine_m(lat, lng, s.latitude, s.longitude)) for s in stores]
     return sorted(near, key=lambda n: (n.distance_m, n.store.id))
-
-
-def is_open(store, at_local: time) -> bool:
-    """Open at this Shanghai wall-clock time; a store closing after midnight (22:00–02:00) counts too."""
-    if store.opens_at <= store.closes_at:
-        return store.opens_at <= at_local < store.closes_at
-    return at_local >= store.opens_at or at_local < store.closes_at
 
 
 # --- stock ------------------------------------------------------------------------------------------

@@ -13,6 +13,12 @@ class StoreClosed(DomainError):
     en = "The pickup time is outside opening hours ({hours})."
 
 
+class ClosedBeforeReady(StoreClosed):
+    """尽快 (or a delivery) while the store is closed, or closes before the order could be ready."""
+    zh = "门店已打烊或即将打烊（营业时间 {hours}），现在下单来不及在打烊前备好。"
+    en = "The store is closed or closes before an order placed now could be ready (opening hours {hours})."
+
+
 class OutOfDeliveryRange(DomainError):
     code, status = "out_of_delivery_range", 409
     zh = "地址距门店 {distance_m} 米，超出配送范围（{radius_m} 米）。"

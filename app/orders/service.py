@@ -24,8 +24,9 @@ from app.extensions import db
 from app.members import phone as phones
 from app.members import service as members
 from app.members.models import Member
+from app.merchants import hours
 from app.merchants.models import Merchant, Store
-from app.orders.errors import OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed
+from app.orders.errors import ClosedBeforeReady, OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed
 from app.orders.models import (
     TRANSITIONS, Fulfilment, Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus, OrderVoucher,
 )
@@ -105,12 +106,12 @@ def place_order(
 
     distance = None
     if fulfilment is Fulfilment.PICKUP:
-        if pickup_at is not None:
-            _check_open(store, pickup_at, now)
+        _check_open(store, pickup_at, now)
         delivery_address = delivery_phone = None
     else:
         if not store.delivery_radius_m:
             raise BadRequest(field="fulfilment", zh="本店不提供配送。", en="This store does not deliver.")
+        _check_open(store, None, now)  # a store delivers while it is open, as soon as possible
         if not (delivery_address or "").strip():
             raise BadRequest(field="delivery_address", zh="请填写配送地址。", en="Enter a delivery address.")
         try:
@@ -179,15 +180,19 @@ def _reserve_stock(store: Store, wanted: dict[int, int], skus: dict[int, Sku]) -
             raise OutOfStock(product=f"{sku.product.name}（{sku.name}）", available=available, sku_id=sku_id)
 
 
-def _check_open(store: Store, at: datetime, now: datetime) -> None:
-    hours = store.hours_text
+def _check_open(store: Store, at: datetime | None, now: datetime) -> None:
+    """A pickup at `at` (None: as soon as possible) is possible: StoreClosed when the store is closed then,
+    or, for 尽快, closed now or closing before the order could be ready (whatever the pay method)."""
+    if at is None:
+        if hours.asap_ready_at(store, now) is None:
+            raise ClosedBeforeReady(hours=store.hours_text)
+        return
     if at < now - timedelta(minutes=1):
         raise BadRequest(field="pickup_at", zh="取货时间不能早于现在。", en="Pickup time is in the past.")
     if at > now + timedelta(days=7):
         raise BadRequest(field="pickup_at", zh="最多预约 7 天内取货。", en="Pickup within 7 days.")
-    local = to_shanghai(at).time()
-    if not (store.opens_at <= local <= store.closes_at):
-        raise StoreClosed(hours=hours)
+    if not hours.is_open(store, at):
+        raise StoreClosed(hours=store.hours_text)
 
 
 def handover_text(order: Order) -> str:

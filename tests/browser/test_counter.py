@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from app.vouchers import codes
 from tests.browser.conftest import CHROMIUM_ARGS, TABLET, sign_in
+from tests.support.live import first_pickup_time
 
 pytestmark = pytest.mark.browser
 
@@ -210,8 +211,10 @@ def _pay_at_store_order(base: str, demo: dict) -> tuple[str, int]:
     sku_id = re.search(r'name="sku_id" value="(\d+)"[^>]*data-stock="[1-9]', product).group(1)
     assert s.post(f"{base}/m/{slug}/cart/add", data={"store_id": store_id, "sku_id": sku_id, "quantity": 1},
                   timeout=30).status_code == 200
-    nonce = re.search(r'name="nonce" value="([^"]+)"', s.get(f"{base}/m/{slug}/checkout", timeout=30).text).group(1)
-    placed = s.post(f"{base}/m/{slug}/checkout", data={"nonce": nonce, "fulfilment": "pickup", "pickup_at": "asap",
+    checkout = s.get(f"{base}/m/{slug}/checkout", timeout=30).text
+    nonce = re.search(r'name="nonce" value="([^"]+)"', checkout).group(1)
+    placed = s.post(f"{base}/m/{slug}/checkout", data={"nonce": nonce, "fulfilment": "pickup",
+                                                     "pickup_at": first_pickup_time(checkout),
                                                      "pay": "store"}, timeout=30)
     assert placed.status_code == 200 and "/orders/" in placed.url, placed.text[:300]
     code = re.search(r'data-testid="voucher-code"[^>]*>\s*([^<\s]+)', placed.text).group(1)

@@ -10,7 +10,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.support.live import BIN, ROOT
+from tests.support.live import BIN, ROOT, first_pickup_time
 
 pytestmark = pytest.mark.live
 
@@ -22,9 +22,10 @@ def test_consumer_cancels_an_overdue_order_and_returns_stock(live, tmp_path):
     with live.engine.connect() as c:
         sku_id = c.execute(sa.text("SELECT max(id) FROM skus")).scalar()
     s.post(f"{live.base}/m/{slug}/cart/add", data={"store_id": store_id, "sku_id": sku_id, "quantity": 2}, timeout=30)
-    nonce = re.search(r'name="nonce" value="([^"]+)"', s.get(f"{live.base}/m/{slug}/checkout", timeout=30).text).group(1)
+    checkout = s.get(f"{live.base}/m/{slug}/checkout", timeout=30).text
+    nonce = re.search(r'name="nonce" value="([^"]+)"', checkout).group(1)
     r = s.post(f"{live.base}/m/{slug}/checkout", allow_redirects=False, timeout=30,
-               data={"nonce": nonce, "fulfilment": "pickup", "pickup_at": "", "pay": "online"})
+               data={"nonce": nonce, "fulfilment": "pickup", "pickup_at": first_pickup_time(checkout), "pay": "online"})
     assert r.status_code in (302, 303), r.text[:300]
     order_id = int(re.search(r"/orders/(\d+)", r.headers["Location"]).group(1))
 

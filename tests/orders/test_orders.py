@@ -20,7 +20,7 @@ from app.vouchers import redeem as redeeming
 from app.vouchers import service as vouchers
 from app.vouchers.errors import AlreadyRedeemed, Void
 from app.vouchers.models import Voucher, VoucherStatus
-from tests.support.factories import make_member, make_product
+from tests.support.factories import make_member, make_product, set_hours
 
 
 @pytest.fixture
@@ -93,7 +93,8 @@ def test_bad_lines_are_refused(shop, world):
 
 
 def test_pickup_slot_must_be_in_opening_hours(shop, frozen):
-    world, product, member = shop  # stores open 08:00-21:00; frozen at 14:00 Shanghai
+    world, product, member = shop  # frozen at 14:00 Shanghai
+    set_hours(world.store, "08:00", "21:00")
     with pytest.raises(StoreClosed):
         place(world, member, [(product.skus[0], 1)], pickup_at=frozen + timedelta(hours=8))  # 22:00
     order = place(world, member, [(product.skus[0], 1)], pickup_at=frozen + timedelta(hours=2))

@@ -20,12 +20,22 @@ def make_merchant(name: str = "测试咖啡", slug: str = "test-coffee") -> Merc
     return m
 
 
-def make_store(merchant: Merchant, name: str = "国贸店", lat: float = 39.9087, lng: float = 116.4605) -> Store:
+def make_store(merchant: Merchant, name: str = "国贸店", lat: float = 39.9087, lng: float = 116.4605,
+               opens_at: time = time(0), closes_at: time = time(0)) -> Store:
+    """A store open around the clock (opens_at == closes_at), so a test that orders 尽快 at the real clock
+    passes at any hour; a test about opening hours sets them (see `set_hours`)."""
     s = Store(merchant_id=merchant.id, name=name, city="北京", address=f"北京市朝阳区{name}", latitude=lat,
-              longitude=lng, opens_at=time(8), closes_at=time(21), phone="010-12345678")
+              longitude=lng, opens_at=opens_at, closes_at=closes_at, phone="010-12345678")
     db.session.add(s)
     db.session.flush()
     return s
+
+
+def set_hours(store: Store, opens: str, closes: str) -> Store:
+    """Gives `store` these opening hours ("08:00", "21:00"; Shanghai wall clock) and flushes."""
+    store.opens_at, store.closes_at = time.fromisoformat(opens), time.fromisoformat(closes)
+    db.session.flush()
+    return store
 
 
 def make_staff(merchant: Merchant, username: str, role: Role, store: Store | None = None, name: str = "张三") -> Staff:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+
+
+FIRST_PICKUP_TIME = re.compile(r'data-testid="pickup-at">.*?<option value="([^"]+)"', re.S)
+
+
+def first_pickup_time(checkout_html: str) -> str:
+    """The first pickup time a checkout page offers: "asap" (尽快) while the store can still get an order ready
+    before closing, else its first slot. Servers here run at the real clock and the demo stores close at 21:30."""
+    return FIRST_PICKUP_TIME.search(checkout_html).group(1)
 
 
 def free_port() -> int:

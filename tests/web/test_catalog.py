@@ -17,6 +17,7 @@ from app.members.service import demo_member
 from app.orders.models import Fulfilment, Order, OrderStatus
 from app.payments.models import PayMethod
 from app.vouchers import qr
+from tests.support.factories import set_hours
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 
@@ -336,6 +337,7 @@ def test_store_page_shows_facts_and_only_what_is_in_stock(client, world, latte):
     gone = add_product(m, "停售", [("个", 900, None)], active=False)
     set_stock(world.store, gone.skus[0], 9)
     world.store.delivery_radius_m = 3000
+    set_hours(world.store, "08:00", "21:00")
     db.session.commit()
 
     r = client.get(f"/m/test-coffee/s/{world.store.id}")

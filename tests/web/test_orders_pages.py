@@ -19,6 +19,7 @@ from app.payments.models import Refund
 from app.vouchers import codes
 from app.vouchers.models import Voucher
 from tests.conftest import member_client
+from tests.support.factories import set_hours
 from tests.vouchers.helpers import bearer
 
 SLUG = "test-coffee"
@@ -226,11 +227,15 @@ def test_checkout_with_an_empty_cart_goes_back_to_the_cart(me, shop):
 # ---------------------------------------------------------------------------------------------- checkout + pay
 
 def test_checkout_offers_half_hour_slots_within_opening_hours_and_the_sandbox(me, shop, frozen):
+    set_hours(shop.store, "08:00", "21:00")
+    _db.session.commit()
     add(me, shop, shop.medium, 2)
     page = text(me.get(f"/m/{SLUG}/checkout"))
-    # 14:00 in Shanghai now: the first slot is 14:30 (15 minutes to prepare), the last 21:00; tomorrow from 08:00.
+    # 14:00 in Shanghai now: the first slot is 14:30 (15 minutes to prepare), the last 20:30 (a slot is before
+    # closing); tomorrow from 08:00.
+    assert 'value="asap"' in page
     assert 'value="2026-11-23T14:30:00+08:00"' in page and 'value="2026-11-23T14:00:00+08:00"' not in page
-    assert 'value="2026-11-23T21:00:00+08:00"' in page and 'value="2026-11-23T21:30:00+08:00"' not in page
+    assert 'value="2026-11-23T20:30:00+08:00"' in page and 'value="2026-11-23T21:00:00+08:00"' not in page
     assert 'value="2026-11-24T08:00:00+08:00"' in page and 'value="2026-11-24T07:30:00+08:00"' not in page
     assert "模拟支付（沙箱）" in page and "到店支付" in page
     assert "门店配送" not in page  # this store does not deliver
@@ -381,9 +386,13 @@ def test_out_of_stock_is_a_409_naming_the_product(me, shop):
 
 
 def test_a_pickup_time_outside_opening_hours_is_store_closed(me, shop, frozen):
+    set_hours(shop.store, "08:00", "21:00")
+    _db.session.commit()
     add(me, shop, shop.medium, 1)
     r = place(me, pickup_at="2026-11-23T22:30:00+08:00")
     assert r.status_code == 409 and 'data-code="store_closed"' in text(r) and "08:00–21:00" in text(r)
+    r = place(me, pickup_at="2026-11-23T21:00:00+08:00")  # closing time: the store is closed then
+    assert r.status_code == 409 and 'data-code="store_closed"' in text(r)
     r = place(me, pickup_at="2026-11-23T13:00:00+08:00")  # the past
     assert r.status_code == 400 and 'data-code="bad_request"' in text(r)
     r = place(me, pickup_at="tomorrow-ish")

@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 from flask import Response, abort, current_app, get_template_attribute, make_response, render_template, request, url_for
 
 from app.catalog import snapshot
-from app.catalog.service import is_open, stock_level
+from app.catalog.service import stock_level
 from app.catalog.snapshot import Catalog, ProductView, StoreView
 from app.core import i18n
 from app.core.i18n import current_lang
-from app.core.clock import now_utc, to_shanghai
+from app.core.clock import now_utc
+from app.merchants.hours import is_open
 from app.pricing import QuoteLine, quote
 from app.vouchers import qr
 from app.web.shop import bp
@@ -240,7 +241,7 @@ def store(slug: str, store_id: int):
     response = make_response(render_template(
         "shop/store.html", merchant=merchant, store=store, products=snapshot.in_stock_at(cat, store.id),
         amap_url=url_for_amap(store), card=card_renderer(cat, visit.member_id is not None, f"?store={store.id}"),
-        open_now=is_open(store, to_shanghai(now_utc()).time()), cart_n=cart_count(merchant.id),
+        open_now=is_open(store, now_utc()), cart_n=cart_count(merchant.id),
         delivery_km=delivery_km(store.delivery_radius_m) if store.delivery_radius_m else None,
     ))
     return remember_store(response, merchant.id, store.id)

@@ -6,18 +6,19 @@ a DomainError is the checkout POST: the shopper fixes the form (a pickup time, a
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 
 from app.catalog.models import Product
 from app.core import i18n
-from app.core.clock import SHANGHAI, now_utc, parse_instant, shanghai_today
+from app.core.clock import now_utc, parse_instant
 from app.core.database import commit, rollback
 from app.core.errors import BadRequest, DomainError
 from app.core.i18n import current_lang
 from app.extensions import db
 from app.members.models import Member
+from app.merchants import hours
 from app.merchants.models import Merchant, Store
 from app.orders import progress as progress_
 from app.orders import reviews
@@ -36,8 +37,6 @@ from app.web.shop import bp
 from app.web.shop.cart import cart_of, clear_cart, priced_cart
 from app.web.shop.session import current_member, member_required, merchant_by_slug
 
-SLOT_MINUTES = 30
-SLOT_LEAD = timedelta(minutes=15)  # the earliest slot leaves the store this long to prepare
 REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时取货", "其他")
 DELIVERY_REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时收货", "其他")
 POLL_SECONDS = 5  # the order page asks /orders/<id>/status this often while something is still to happen
@@ -52,6 +51,11 @@ i18n.register({
     "尽快（约 15 分钟）": "As soon as possible (about 15 min)",
     "今天": "Today",
     "明天": "Tomorrow",
+    "后天": "The day after tomorrow",
+    "门店休息中，{when} 开始营业": "The store is closed. Opens {when}",
+    "门店即将打烊，来不及尽快备好；{when} 再开门": "The store closes soon, too late for as soon as possible. Opens again {when}",
+    "可预约营业时间内取货": "You can pick a pickup time within opening hours",
+    "营业时间内才能配送": "Delivery only while the store is open",
     "配送地址": "Delivery address",
     "街道、门牌号、楼层": "Street, number, floor",
     "使用当前位置": "Use my location",
@@ -176,29 +180,6 @@ def own_order(order_id: int) -> tuple[Order, Member]:
     return order, member
 
 
-def pickup_slots(store: Store, now: datetime) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Every 30 minutes within the store's hours today and tomorrow (Asia/Shanghai), from now + 15 min:
-    [(day label, [(ISO value with +08:00, "HH:MM"), ...]), ...]."""
-    earliest = now + SLOT_LEAD
-    days = []
-    today = shanghai_today(now)
-    for offset, label in ((0, "今天"), (1, "明天")):
-        day = today + timedelta(days=offset)
-        opens = datetime.combine(day, store.opens_at, tzinfo=SHANGHAI)
-        closes = datetime.combine(day, store.closes_at, tzinfo=SHANGHAI)
-        t = opens.replace(minute=opens.minute - opens.minute % SLOT_MINUTES, second=0, microsecond=0)
-        if t < opens:
-            t += timedelta(minutes=SLOT_MINUTES)
-        slots = []
-        while t <= closes:
-            if t >= earliest:
-                slots.append((t.isoformat(), f"{t:%H:%M}"))
-            t += timedelta(minutes=SLOT_MINUTES)
-        if slots:
-            days.append((label, slots))
-    return days
-
-
 def _float(value: str | None) -> float | None:
     try:
         return float(value) if value not in (None, "") else None
@@ -273,7 +254,7 @@ def checkout(slug: str):
         "shop/checkout.html", merchant=merchant, store=store, member=member, lines=priced.lines,
         total_fen=priced.quote.payable_fen, list_total_fen=priced.quote.list_total_fen,
         discounts=priced.quote.discounts_by_kind(),
-        slots=pickup_slots(store, now_utc()), online=online, error=error, form=request.form,
+        online=online, error=error, form=request.form, pickup=hours.pickup_choices(store, now_utc()),
         nonce=request.form.get("nonce") or secrets.token_urlsafe(12),
     ), status
 
