@@ -15,11 +15,10 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.models import Product, Review
-from app.core import i18n
 from app.core.clock import SHANGHAI, now_utc, parse_instant, shanghai_today
 from app.core.database import commit, rollback
 from app.core.errors import BadRequest, DomainError
-from app.core.i18n import current_lang
+from app.core.i18n import N_, current_lang
 from app.extensions import db
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
@@ -40,127 +39,13 @@ from app.web.shop.session import current_member, member_required, merchant_by_sl
 
 SLOT_MINUTES = 30
 SLOT_LEAD = timedelta(minutes=15)  # the earliest slot leaves the store this long to prepare
-REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时取货", "其他")
-DELIVERY_REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时收货", "其他")
+REFUND_REASONS = (N_("不想要了"), N_("买错了/买多了"), N_("门店缺货"), N_("无法按时取货"), N_("其他"))
+DELIVERY_REFUND_REASONS = (N_("不想要了"), N_("买错了/买多了"), N_("门店缺货"), N_("无法按时收货"), N_("其他"))
 # The order's history keeps the service's notes; a delivery order words two of them as a delivery.
-DELIVERY_EVENT_NOTES = {"到店支付": "货到付款", "门店核销": "送达核销"}
+DELIVERY_EVENT_NOTES = {N_("到店支付"): N_("货到付款"), N_("门店核销"): N_("送达核销")}
+# Notes the order service writes on its events; the timeline translates them (marked here for extraction).
+EVENT_NOTES = (N_("已支付"), N_("到店支付"), N_("门店核销"), N_("撤销核销"), N_("顾客取消"), N_("超时未支付，自动取消"))
 POLL_SECONDS = 5  # the order page asks /orders/<id>/status this often while something is still to happen
-
-i18n.register({
-    "确认订单": "Confirm order",
-    "提交订单": "Place order",
-    "取货方式": "How to get it",
-    "到店自提": "Pick up in store",
-    "门店配送": "Store delivery",
-    "取货时间": "Pickup time",
-    "尽快（约 15 分钟）": "As soon as possible (about 15 min)",
-    "今天": "Today",
-    "明天": "Tomorrow",
-    "配送地址": "Delivery address",
-    "街道、门牌号、楼层": "Street, number, floor",
-    "使用当前位置": "Use my location",
-    "正在获取位置…": "Locating…",
-    "已获取位置": "Location found",
-    "无法获取位置，请允许定位后重试。": "Could not get your location; allow location access and retry.",
-    "配送范围 {m} 米内": "Delivers within {m} m",
-    "支付方式": "Payment",
-    "微信支付": "WeChat Pay",
-    "模拟支付（沙箱）": "Simulated payment (sandbox)",
-    "到店支付": "Pay at the store",
-    "取货时付款": "Pay when you pick up",
-    "送达时付款": "Pay when it arrives",
-    "备注": "Note",
-    "选填，如少冰、加热": "Optional, e.g. less ice, warmed up",
-    "商品金额": "Items",
-    "会员优惠": "Member saving",
-    "应付": "To pay",
-    "实付": "Paid",
-    "合计": "Total",
-    "订单详情": "Order",
-    "订单号": "Order no.",
-    "下单": "Placed",
-    "已支付": "Paid",
-    "待取货": "Ready for pickup",
-    "已取货": "Picked up",
-    "已完成": "Completed",
-    "已取消": "Cancelled",
-    "已退款": "Refunded",
-    "待支付": "Awaiting payment",
-    "去支付": "Pay now",
-    "取消订单": "Cancel order",
-    "确定取消这个订单吗？": "Cancel this order?",
-    "{m} 分钟内未支付，订单将自动取消": "Unpaid orders are cancelled automatically in {m} min",
-    "剩余支付时间": "Time left to pay",
-    "支付已超时，订单即将自动取消": "Payment time is up; the order will be cancelled",
-    "取货码": "Pickup code",
-    "向店员出示二维码，或报出取货码": "Show the QR to the cashier, or read out the code",
-    "二维码每分钟自动刷新，截图无效": "The QR refreshes every minute; screenshots stop working",
-    "查看券详情": "Voucher details",
-    "到店支付 ¥{amount}": "Pay ¥{amount} at the store",
-    "申请退款": "Request a refund",
-    "退款原因": "Reason",
-    "退款数量": "Quantity to refund",
-    "提交退款": "Submit refund",
-    "补充说明（选填）": "More details (optional)",
-    "退款记录": "Refunds",
-    "退款中": "Refund in progress",
-    "退款成功": "Refunded",
-    "退款失败，请联系门店": "Refund failed; contact the store",
-    "已退 {n} 件": "{n} refunded",
-    "订单记录": "History",
-    "门店": "Store",
-    "配送至": "Deliver to",
-    "联系电话": "Phone",
-    "门店配送时联系你": "The store calls this number about the delivery",
-    "距离门店 {m} 米": "{m} m from the store",
-    "取货凭证": "Pickup voucher",
-    "取货凭证已作废": "The pickup voucher is void",
-    "返回": "Back",
-    "我的订单": "My orders",
-    "正在等待支付结果…": "Waiting for the payment result…",
-    "支付已取消": "Payment cancelled",
-    "支付失败，请重试": "Payment failed; try again",
-    "请在微信中打开此页面完成支付": "Open this page in WeChat to pay",
-    "重新支付": "Pay again",
-    "查看订单": "View order",
-    "微信支付 ¥{amount}": "WeChat Pay ¥{amount}",
-    "评价商品": "Review",
-    "评分": "Rating",
-    "说说你的感受": "Tell us what you think",
-    "提交评价": "Submit review",
-    "你已评价过这个商品": "You have reviewed this product",
-    "感谢评价！": "Thanks for your review!",
-    # delivery orders (门店配送) read their states and voucher differently
-    "待配送": "Awaiting delivery",
-    "已送达": "Delivered",
-    "收货凭证": "Delivery voucher",
-    "收货码": "Delivery code",
-    "配送员送达时出示二维码，或报出收货码": "Show the QR to the courier on arrival, or read out the code",
-    "送达时支付 ¥{amount}": "Pay ¥{amount} on delivery",
-    "货到付款": "Pay on delivery",
-    "无法按时收货": "Cannot receive it in time",
-    "送达核销": "Redeemed on delivery",
-    "门店核销": "Redeemed at the store",
-    "撤销核销": "Redemption undone",
-    # refunds are moved by a background job after they are recorded
-    "退款处理中": "Refund in progress",
-    "退款失败": "Refund failed",
-    "退款 ¥{amount} 处理中，将原路退回": "Refund of ¥{amount} in progress; it goes back the way you paid",
-    "退款 ¥{amount} 未成功，请联系门店": "Refund of ¥{amount} did not go through; contact the store",
-    "确定提交退款吗？提交后不能撤销。": "Submit this refund? It cannot be undone.",
-    "不想要了": "Changed my mind",
-    "买错了/买多了": "Ordered by mistake / too many",
-    "门店缺货": "Out of stock at the store",
-    "无法按时取货": "Cannot pick up in time",
-    "其他": "Other",
-    "退款申请已提交": "Refund requested",
-    "订单已取消": "Order cancelled",
-    "顾客取消": "Cancelled by customer",
-    "尽快": "As soon as possible",
-    "营业时间": "Opening hours",
-    "会员价已生效": "Member prices applied",
-    "{n} 件商品": "{n} items",
-})
 
 
 class ReviewNotAllowed(DomainError):
@@ -198,7 +83,7 @@ def pickup_slots(store: Store, now: datetime) -> list[tuple[str, list[tuple[str,
     earliest = now + SLOT_LEAD
     days = []
     today = shanghai_today(now)
-    for offset, label in ((0, "今天"), (1, "明天")):
+    for offset, label in ((0, N_("今天")), (1, N_("明天"))):
         day = today + timedelta(days=offset)
         opens = datetime.combine(day, store.opens_at, tzinfo=SHANGHAI)
         closes = datetime.combine(day, store.closes_at, tzinfo=SHANGHAI)
@@ -258,9 +143,9 @@ def headline(order: Order, progress: RefundProgress) -> str:
     (退款失败 when one was refused), then 已退款; otherwise the order's label (delivery wording for delivery)."""
     if order.status is OrderStatus.REFUNDED:
         if progress.pending_fen:
-            return "退款处理中"
+            return N_("退款处理中")
         if progress.failed_fen:
-            return "退款失败"
+            return N_("退款失败")
     return order.status_label
 
 
@@ -366,16 +251,16 @@ def order_status(order_id: int):
 def _steps(order: Order, progress: RefundProgress) -> list[dict]:
     """The progress line: done steps with their Shanghai time, then what is still to come."""
     store_pay = order.pay_method is PayMethod.STORE
-    flow = [("下单", order.created_at)]
+    flow = [(N_("下单"), order.created_at)]
     if not store_pay:
-        flow.append(("已支付", order.paid_at))
+        flow.append((N_("已支付"), order.paid_at))
     flow += [(status_label_for(OrderStatus.READY, order.fulfilment), order.ready_at),
              (status_label_for(OrderStatus.PICKED_UP, order.fulfilment), order.picked_up_at)]
     if order.status is OrderStatus.COMPLETED:
-        flow.append(("已完成", order.completed_at))
+        flow.append((N_("已完成"), order.completed_at))
     end = None
     if order.status is OrderStatus.CANCELLED:
-        end = ("已取消", order.cancelled_at)
+        end = (N_("已取消"), order.cancelled_at)
     elif order.status is OrderStatus.REFUNDED:
         end = (headline(order, progress), order.refunded_at)
     steps = []
@@ -412,7 +297,7 @@ def order_page(order_id: int):
     refunds = payments.refunds_of(order)
     progress = refund_progress(refunds)
     labels = {s.value: status_label_for(s, order.fulfilment) for s in OrderStatus}
-    labels[OrderStatus.REFUNDED.value] = headline(order, progress) if order.status is OrderStatus.REFUNDED else "已退款"
+    labels[OrderStatus.REFUNDED.value] = headline(order, progress) if order.status is OrderStatus.REFUNDED else N_("已退款")
     return render_template(
         "shop/order.html", order=order, member=member, merchant=merchant, store=store,
         steps=_steps(order, progress), headline=headline(order, progress), progress=progress,
@@ -433,9 +318,9 @@ def order_page(order_id: int):
 @bp.post("/orders/<int:order_id>/cancel")
 def order_cancel(order_id: int):
     order, _ = own_order(order_id)
-    reason = (request.form.get("reason") or "").strip() or "顾客取消"
+    reason = (request.form.get("reason") or "").strip() or N_("顾客取消")
     orders.cancel(order, reason=reason[:255])
-    flash("订单已取消")
+    flash(N_("订单已取消"))
     return redirect(url_for("shop.order_page", order_id=order.id))
 
 
@@ -463,7 +348,7 @@ def order_refund(order_id: int):
     if not quantities or all(quantities.get(l.id) == l.open_quantity for l in order.lines):
         quantities = None  # the whole order
     orders.refund(order, reason=reason[:255], quantities=quantities)
-    flash("退款申请已提交")
+    flash(N_("退款申请已提交"))
     return redirect(url_for("shop.order_page", order_id=order.id))
 
 
@@ -496,7 +381,7 @@ def order_review(order_id: int, product_id: int):
             db.session.flush()
         except IntegrityError:
             raise AlreadyReviewed() from None  # a double tap: the unique constraint decides
-        flash("感谢评价！")
+        flash(N_("感谢评价！"))
         return redirect(url_for("shop.me", slug=merchant.slug))
     product = db.session.get(Product, product_id)
     return render_template("shop/review.html", order=order, line=line, product=product, merchant=merchant,
