@@ -4,7 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# How people name a moment, as Babel (CLDR) patterns per UI language and the Babel locale they are read in.
+MONTH_DAY_TIME = {"zh": ("M月d日 HH:mm", "zh_Hans_CN"), "en": ("MMM d HH:mm", "en")}
 
 _frozen: datetime | None = None
 
@@ -39,10 +43,8 @@ def month_day_time(value: datetime | None, lang: str = "zh") -> str:
     """A moment as people name it, in Shanghai time: '11月23日 14:02', or 'Nov 23 14:02' in English."""
     if value is None:
         return ""
-    local = to_shanghai(value)
-    if lang == "en":
-        return local.strftime("%b %-d %H:%M")
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    pattern, locale = MONTH_DAY_TIME.get(lang, MONTH_DAY_TIME["zh"])
+    return format_datetime(value, pattern, tzinfo=SHANGHAI, locale=locale)
 
 
 def shanghai_today(at: datetime | None = None) -> date:
