@@ -4,20 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_datetime
 
-from app.core.clock import month_day_time
+from app.core.clock import format_shanghai, month_day_time
 from app.core.i18n import current_lang
 from app.core.money import yuan, yuan_short
 
 
 def shanghai(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
     """`value` in Asia/Shanghai by a Babel (CLDR) pattern: 'yyyy-MM-dd HH:mm', 'MM-dd', 'HH:mm:ss'."""
-    if value is None:
-        return ""
     if "%" in pattern:
         raise ValueError(f"shanghai takes a CLDR pattern (yyyy-MM-dd HH:mm), not strftime: {pattern!r}")
-    return format_datetime(value, pattern)
+    return format_shanghai(value, pattern, current_lang())
 
 
 def md_hm(value: datetime | None) -> str:
