@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 # UI text: gettext catalogs in translations/ (msgid = the Chinese text). The .mo files are built, not checked in.
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
-EXTRACT_OPTS := -F babel.cfg -k lazy_gettext -k N_ --add-location=file --sort-output --no-wrap
+EXTRACT_OPTS := -F babel.cfg -k lazy_gettext -k N_ --add-location=file --sort-output --no-wrap --project "O2O Store"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ setup-dev: $(VENV)/.installed-dev $(COMPILED)
 i18n: $(VENV)/.installed
 	$(BIN)/pybabel extract $(EXTRACT_OPTS) -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap
-	$(MAKE) $(COMPILED)
+	$(BIN)/pybabel compile --statistics -d translations
 
 db: setup
 	$(BIN)/flask check

@@ -7,8 +7,9 @@ dicts, flash messages) are marked with `N_("…")` where they are written, so `m
 and translated where they are shown (`_(label)`).
 
 Strings with `{name}` placeholders are filled with `.format()` after translation; the English keeps the same
-placeholders. A shown count uses `ngettext("{n} 件商品", "{n} 件商品", n).format(n=n)` ("1 item", "2 items").
-Dates and times go through Babel in Asia/Shanghai (see `app.core.templating`).
+placeholders. A shown count uses `ngettext("{n} 条评价", "{n} 条评价", n).format(n=n)` ("1 review", "2 reviews").
+Dates and times go through Babel in Asia/Shanghai (`app.core.clock.format_shanghai`, the jinja filters in
+`app.core.templating`). `make i18n` re-extracts the catalogs; see the README's development notes.
 """
 from __future__ import annotations
 
@@ -16,20 +17,19 @@ from pathlib import Path
 
 from babel.support import NullTranslations
 from flask import Flask, g, has_app_context, request
-from flask_babel import Babel, get_translations, lazy_gettext, refresh
+from flask_babel import get_translations, lazy_gettext, refresh
 
-from app.core.clock import LOCALES as _BABEL_LOCALES
+from app.core.clock import LOCALES as _BABEL_LOCALES, SHANGHAI
+from app.extensions import babel
 
-__all__ = ["LANGS", "LOCALES", "N_", "babel", "colon", "current_lang", "gettext", "lazy_gettext", "locale_of",
+__all__ = ["LANGS", "LOCALES", "N_", "colon", "current_lang", "gettext", "lazy_gettext", "locale_of",
            "ngettext", "npgettext", "parens", "pgettext"]
 
 LANGS = ("zh", "en")
 # The Babel locale behind each UI language: its catalog in translations/ and its date formats.
 LOCALES = {lang: str(locale) for lang, locale in _BABEL_LOCALES.items()}
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = SHANGHAI.key
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
-
-babel = Babel()
 
 
 def _translations():
