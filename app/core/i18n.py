@@ -3,8 +3,9 @@
 Text lives in gettext catalogs (`translations/`, Flask-Babel). The msgid is the Chinese text itself, so
 templates stay readable (`{{ _("门店") }}`) and a missing English entry falls back to Chinese rather than
 to nothing; `tests/test_i18n.py` fails when one is missing. Strings that are picked at run time (labels in
-dicts, flash messages) are marked with `N_("…")` where they are written, so `make i18n` extracts them too,
-and translated where they are shown (`_(label)`).
+dicts, flash messages) are marked with `N_("…")` where they are written (the order pages list theirs in
+`app.web.shop.orders.SHOWN_LABELS`), so `make i18n` extracts them too, and translated where they are shown
+(`_(label)`).
 
 Strings with `{name}` placeholders are filled with `.format()` after translation; the English keeps the same
 placeholders. A shown count uses `ngettext("{n} 条评价", "{n} 条评价", n).format(n=n)` ("1 review", "2 reviews").

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import now_utc
 from app.core.db import UTCDateTime, enum_column
-from app.core.i18n import N_
 from app.extensions import db
 
 
@@ -32,8 +31,8 @@ TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
 }
 
 STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: N_("待支付"), OrderStatus.READY: N_("待取货"), OrderStatus.PICKED_UP: N_("已取货"),
-    OrderStatus.COMPLETED: N_("已完成"), OrderStatus.CANCELLED: N_("已取消"), OrderStatus.REFUNDED: N_("已退款"),
+    OrderStatus.PENDING_PAYMENT: "待支付", OrderStatus.READY: "待取货", OrderStatus.PICKED_UP: "已取货",
+    OrderStatus.COMPLETED: "已完成", OrderStatus.CANCELLED: "已取消", OrderStatus.REFUNDED: "已退款",
 }
 
 
@@ -43,7 +42,7 @@ class Fulfilment(str, enum.Enum):
 
 
 # A delivery order goes through the same states; the store brings it, so the customer reads them differently.
-DELIVERY_STATUS_LABELS = {**STATUS_LABELS, OrderStatus.READY: N_("待配送"), OrderStatus.PICKED_UP: N_("已送达")}
+DELIVERY_STATUS_LABELS = {**STATUS_LABELS, OrderStatus.READY: "待配送", OrderStatus.PICKED_UP: "已送达"}
 
 
 def status_label_for(status: OrderStatus, fulfilment: Fulfilment) -> str:

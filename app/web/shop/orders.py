@@ -39,13 +39,21 @@ from app.web.shop.session import current_member, member_required, merchant_by_sl
 
 SLOT_MINUTES = 30
 SLOT_LEAD = timedelta(minutes=15)  # the earliest slot leaves the store this long to prepare
-REFUND_REASONS = (N_("不想要了"), N_("买错了/买多了"), N_("门店缺货"), N_("无法按时取货"), N_("其他"))
-DELIVERY_REFUND_REASONS = (N_("不想要了"), N_("买错了/买多了"), N_("门店缺货"), N_("无法按时收货"), N_("其他"))
+REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时取货", "其他")
+DELIVERY_REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时收货", "其他")
 # The order's history keeps the service's notes; a delivery order words two of them as a delivery.
-DELIVERY_EVENT_NOTES = {N_("到店支付"): N_("货到付款"), N_("门店核销"): N_("送达核销")}
-# Notes the order service writes on its events; the timeline translates them (marked here for extraction).
-EVENT_NOTES = (N_("已支付"), N_("到店支付"), N_("门店核销"), N_("撤销核销"), N_("顾客取消"), N_("超时未支付，自动取消"))
+DELIVERY_EVENT_NOTES = {"到店支付": "货到付款", "门店核销": "送达核销"}
 POLL_SECONDS = 5  # the order page asks /orders/<id>/status this often while something is still to happen
+
+# What these pages show that is chosen at run time (order states, refund reasons, the history's notes,
+# pickup days, flash messages): marked for `make i18n`, translated where shown (`_(label)` in the templates).
+SHOWN_LABELS = (
+    N_("待支付"), N_("待取货"), N_("待配送"), N_("已取货"), N_("已送达"), N_("已完成"), N_("已取消"), N_("已退款"),
+    N_("退款处理中"), N_("退款失败"), N_("下单"), N_("已支付"), N_("今天"), N_("明天"),
+    N_("不想要了"), N_("买错了/买多了"), N_("门店缺货"), N_("无法按时取货"), N_("无法按时收货"), N_("其他"),
+    N_("到店支付"), N_("货到付款"), N_("门店核销"), N_("送达核销"), N_("撤销核销"), N_("顾客取消"),
+    N_("超时未支付，自动取消"), N_("订单已取消"), N_("退款申请已提交"), N_("感谢评价！"),
+)
 
 
 class ReviewNotAllowed(DomainError):
@@ -83,7 +91,7 @@ def pickup_slots(store: Store, now: datetime) -> list[tuple[str, list[tuple[str,
     earliest = now + SLOT_LEAD
     days = []
     today = shanghai_today(now)
-    for offset, label in ((0, N_("今天")), (1, N_("明天"))):
+    for offset, label in ((0, "今天"), (1, "明天")):
         day = today + timedelta(days=offset)
         opens = datetime.combine(day, store.opens_at, tzinfo=SHANGHAI)
         closes = datetime.combine(day, store.closes_at, tzinfo=SHANGHAI)
@@ -143,9 +151,9 @@ def headline(order: Order, progress: RefundProgress) -> str:
     (退款失败 when one was refused), then 已退款; otherwise the order's label (delivery wording for delivery)."""
     if order.status is OrderStatus.REFUNDED:
         if progress.pending_fen:
-            return N_("退款处理中")
+            return "退款处理中"
         if progress.failed_fen:
-            return N_("退款失败")
+            return "退款失败"
     return order.status_label
 
 
@@ -251,16 +259,16 @@ def order_status(order_id: int):
 def _steps(order: Order, progress: RefundProgress) -> list[dict]:
     """The progress line: done steps with their Shanghai time, then what is still to come."""
     store_pay = order.pay_method is PayMethod.STORE
-    flow = [(N_("下单"), order.created_at)]
+    flow = [("下单", order.created_at)]
     if not store_pay:
-        flow.append((N_("已支付"), order.paid_at))
+        flow.append(("已支付", order.paid_at))
     flow += [(status_label_for(OrderStatus.READY, order.fulfilment), order.ready_at),
              (status_label_for(OrderStatus.PICKED_UP, order.fulfilment), order.picked_up_at)]
     if order.status is OrderStatus.COMPLETED:
-        flow.append((N_("已完成"), order.completed_at))
+        flow.append(("已完成", order.completed_at))
     end = None
     if order.status is OrderStatus.CANCELLED:
-        end = (N_("已取消"), order.cancelled_at)
+        end = ("已取消", order.cancelled_at)
     elif order.status is OrderStatus.REFUNDED:
         end = (headline(order, progress), order.refunded_at)
     steps = []
@@ -297,7 +305,7 @@ def order_page(order_id: int):
     refunds = payments.refunds_of(order)
     progress = refund_progress(refunds)
     labels = {s.value: status_label_for(s, order.fulfilment) for s in OrderStatus}
-    labels[OrderStatus.REFUNDED.value] = headline(order, progress) if order.status is OrderStatus.REFUNDED else N_("已退款")
+    labels[OrderStatus.REFUNDED.value] = headline(order, progress) if order.status is OrderStatus.REFUNDED else "已退款"
     return render_template(
         "shop/order.html", order=order, member=member, merchant=merchant, store=store,
         steps=_steps(order, progress), headline=headline(order, progress), progress=progress,
@@ -318,9 +326,9 @@ def order_page(order_id: int):
 @bp.post("/orders/<int:order_id>/cancel")
 def order_cancel(order_id: int):
     order, _ = own_order(order_id)
-    reason = (request.form.get("reason") or "").strip() or N_("顾客取消")
+    reason = (request.form.get("reason") or "").strip() or "顾客取消"
     orders.cancel(order, reason=reason[:255])
-    flash(N_("订单已取消"))
+    flash("订单已取消")
     return redirect(url_for("shop.order_page", order_id=order.id))
 
 
@@ -348,7 +356,7 @@ def order_refund(order_id: int):
     if not quantities or all(quantities.get(l.id) == l.open_quantity for l in order.lines):
         quantities = None  # the whole order
     orders.refund(order, reason=reason[:255], quantities=quantities)
-    flash(N_("退款申请已提交"))
+    flash("退款申请已提交")
     return redirect(url_for("shop.order_page", order_id=order.id))
 
 
@@ -381,7 +389,7 @@ def order_review(order_id: int, product_id: int):
             db.session.flush()
         except IntegrityError:
             raise AlreadyReviewed() from None  # a double tap: the unique constraint decides
-        flash(N_("感谢评价！"))
+        flash("感谢评价！")
         return redirect(url_for("shop.me", slug=merchant.slug))
     product = db.session.get(Product, product_id)
     return render_template("shop/review.html", order=order, line=line, product=product, merchant=merchant,
