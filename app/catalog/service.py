@@ -8,6 +8,8 @@ from datetime import datetime, time
 
 from typing import TYPE_CHECKING, Any
 
+from app.core.i18n import N_
+
 if TYPE_CHECKING:
     from app.members.models import Member
 
@@ -95,8 +97,8 @@ class ReviewView:
 
 
 def mask_name(name: str) -> str:
-    """'张小明' -> '张**': reviews are public, nicknames are not."""
+    """'张小明' -> '张**': reviews are public, nicknames are not. The page translates the result (匿名)."""
     name = (name or "").strip()
     if not name:
-        return "匿名"
+        return N_("匿名")
     return name[0] + "**"
