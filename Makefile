@@ -9,7 +9,8 @@ export FLASK_APP := wsgi
 # UI text: gettext catalogs in translations/ (msgid = the Chinese text). The .mo files are built, not checked in.
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
-EXTRACT_OPTS := -F babel.cfg -k lazy_gettext -k N_ --add-location=file --sort-output --no-wrap --project "O2O Store"
+EXTRACT_OPTS := -F babel.cfg -k lazy_gettext -k N_ --add-location=file --sort-output --no-wrap --project "O2O Store" \
+	--ignore-dirs ".* ._ node_modules instance static"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
