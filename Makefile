@@ -57,4 +57,4 @@ bench: setup-dev
 	$(BIN)/python -m bench.redeem
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance $(COMPILED)
