@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test setup setup-dev db demo worker clean bench
+.PHONY: run test setup setup-dev db demo worker clean bench i18n
+
+# UI text: gettext catalogs in translations/ (msgid = the Chinese text). The .mo files are built, not checked in.
+CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+EXTRACT_OPTS := -F babel.cfg -k lazy_gettext -k N_ --add-location=file --sort-output --no-wrap --project "O2O Store" \
+	--ignore-dirs ".* ._ node_modules instance static"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +24,19 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed
+$(COMPILED): %.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
-setup-dev: $(VENV)/.installed-dev
+setup: $(VENV)/.installed $(COMPILED)
+
+setup-dev: $(VENV)/.installed-dev $(COMPILED)
+
+## After changing UI text: extract every string into translations/messages.pot, merge it into each catalog
+## (new strings arrive empty, changed ones fuzzy: translate them, drop the fuzzy flag), compile.
+i18n: $(VENV)/.installed
+	$(BIN)/pybabel extract $(EXTRACT_OPTS) -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap
+	$(BIN)/pybabel compile --statistics -d translations
 
 db: setup
 	$(BIN)/flask check
@@ -41,4 +57,4 @@ bench: setup-dev
 	$(BIN)/python -m bench.redeem
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance $(COMPILED)

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from typing import Any
 
+from app.core.i18n import N_
+
 LOW_STOCK = 5  # "仅剩 N 件" at or below this
 EARTH_RADIUS_M = 6_371_000
 
@@ -79,8 +81,8 @@ class ReviewView:
 
 
 def mask_name(name: str) -> str:
-    """'张小明' -> '张**': reviews are public, nicknames are not."""
+    """'张小明' -> '张**': reviews are public, nicknames are not. The page translates the result (匿名)."""
     name = (name or "").strip()
     if not name:
-        return "匿名"
+        return N_("匿名")
     return name[0] + "**"

@@ -4,7 +4,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_datetime
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The Babel locale of each UI language: its date formats here, its catalog in translations/ (app.core.i18n).
+LOCALES = {"zh": Locale.parse("zh_Hans_CN"), "en": Locale.parse("en")}
+# How people name a moment, as a Babel (CLDR) pattern per UI language.
+MONTH_DAY_TIME = {"zh": "M月d日 HH:mm", "en": "MMM d HH:mm"}
 
 _frozen: datetime | None = None
 
@@ -35,14 +42,16 @@ def to_shanghai(value: datetime) -> datetime:
     return value.astimezone(SHANGHAI)
 
 
-def month_day_time(value: datetime | None, lang: str = "zh") -> str:
-    """A moment as people name it, in Shanghai time: '11月23日 14:02', or 'Nov 23 14:02' in English."""
+def format_shanghai(value: datetime | None, pattern: str, lang: str = "zh") -> str:
+    """`value` in Asia/Shanghai by a Babel (CLDR) pattern ('yyyy-MM-dd HH:mm'), in the UI language's locale."""
     if value is None:
         return ""
-    local = to_shanghai(value)
-    if lang == "en":
-        return local.strftime("%b %-d %H:%M")
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return format_datetime(value, pattern, tzinfo=SHANGHAI, locale=LOCALES.get(lang, LOCALES["zh"]))
+
+
+def month_day_time(value: datetime | None, lang: str = "zh") -> str:
+    """A moment as people name it, in Shanghai time: '11月23日 14:02', or 'Nov 23 14:02' in English."""
+    return format_shanghai(value, MONTH_DAY_TIME.get(lang, MONTH_DAY_TIME["zh"]), lang)
 
 
 def shanghai_today(at: datetime | None = None) -> date:

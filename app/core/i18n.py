@@ -1,79 +1,81 @@
 """UI language: Simplified Chinese by default, English on request (?lang=en, remembered in a cookie).
 
-Templates write Chinese and wrap it: `{{ _("门店") }}`. English lives in one dictionary keyed by the
-Chinese text, so a missing translation falls back to Chinese rather than to nothing.
+Text lives in gettext catalogs (`translations/`, Flask-Babel). The msgid is the Chinese text itself, so
+templates stay readable (`{{ _("门店") }}`) and a missing English entry falls back to Chinese rather than
+to nothing; `tests/test_i18n.py` fails when one is missing. Strings that are picked at run time (labels in
+dicts, flash messages) are marked with `N_("…")` where they are written (the order pages list theirs in
+`app.web.shop.orders.SHOWN_LABELS`), so `make i18n` extracts them too, and translated where they are shown
+(`_(label)`).
+
+Strings with `{name}` placeholders are filled with `.format()` after translation; the English keeps the same
+placeholders. A shown count uses `ngettext("{n} 条评价", "{n} 条评价", n).format(n=n)` ("1 review", "2 reviews").
+Dates and times go through Babel in Asia/Shanghai (`app.core.clock.format_shanghai`, the jinja filters in
+`app.core.templating`). `make i18n` re-extracts the catalogs; see the README's development notes.
 """
 from __future__ import annotations
 
-from flask import Flask, g, request
+from pathlib import Path
+
+from babel.support import NullTranslations
+from flask import Flask, g, has_app_context, request
+from flask_babel import get_translations, lazy_gettext, refresh
+
+from app.core.clock import LOCALES as _BABEL_LOCALES, SHANGHAI
+from app.extensions import babel
+
+__all__ = ["LANGS", "LOCALES", "N_", "colon", "current_lang", "gettext", "lazy_gettext", "locale_of",
+           "ngettext", "npgettext", "parens", "pgettext"]
 
 LANGS = ("zh", "en")
-
-EN: dict[str, str] = {
-    "门店": "Stores",
-    "商品": "Products",
-    "推荐商品": "Featured",
-    "全部商品": "All products",
-    "会员价": "Member price",
-    "营业时间": "Opening hours",
-    "电话": "Phone",
-    "地址": "Address",
-    "首页": "Home",
-    "我的": "Me",
-    "收银台": "Counter",
-    "商户后台": "Console",
-    "登录": "Sign in",
-    "退出": "Sign out",
-    "用户名": "Username",
-    "密码": "Password",
-    "出错了": "Something went wrong",
-    "返回首页": "Back to home",
-    "扫码核销": "Scan to redeem",
-    "输入券码": "Type the code",
-    "查询": "Check",
-    "确认核销": "Confirm redemption",
-    "核销成功": "Redeemed",
-    "撤销核销": "Undo redemption",
-    "撤销原因": "Reason for undo",
-    "今日核销": "Today's redemptions",
-    "可核销": "Can be redeemed",
-    "不可核销": "Cannot be redeemed",
-    "交付": "Hand over",
-    "剩余次数": "Uses left",
-    "有效期至": "Valid until",
-    "持有人": "Holder",
-    "不记名": "Bearer",
-    "继续": "Next",
-    "打开摄像头": "Start camera",
-    "关闭摄像头": "Stop camera",
-    "校验位错误，请检查输入": "Check character is wrong: check the code",
-    "合计": "Total",
-    "笔": "redemptions",
-    "次": "uses",
-    "已撤销": "Undone",
-    "时间": "Time",
-    "券": "Voucher",
-    "店员": "Staff",
-    "向店员出示此码": "Show this code to the cashier",
-    "二维码每分钟自动刷新，截图无效": "The QR refreshes every minute; screenshots stop working",
-    "券码": "Code",
-    "状态": "Status",
-    "可使用": "Valid",
-    "已使用": "Used",
-    "部分使用": "Partly used",
-    "已过期": "Expired",
-    "已作废": "Void",
-    "已撤回": "Revoked",
-    "距离": "Distance",
-    "暂无商品": "No products yet",
-    "演示数据": "Demo data",
-    "库存": "In stock",
-}
+# The Babel locale behind each UI language: its catalog in translations/ and its date formats.
+LOCALES = {lang: str(locale) for lang, locale in _BABEL_LOCALES.items()}
+TIMEZONE = SHANGHAI.key
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
 
-def register(translations: dict[str, str]) -> None:
-    """Each front door adds its own English strings (keyed by the Chinese text) from its own module."""
-    EN.update(translations)
+def _translations():
+    """This request's catalog, looked up once per request: Flask-Babel's own gettext() costs ~15 µs a call
+    (it resolves domain, locale and cache every time), which a page with 40 strings would feel."""
+    try:
+        return g._translations
+    except AttributeError:  # the first string of this request
+        if not has_app_context():
+            return _NO_TRANSLATIONS
+        g._translations = get_translations()
+        return g._translations
+    except RuntimeError:  # no app context: the source text
+        return _NO_TRANSLATIONS
+
+
+_NO_TRANSLATIONS = NullTranslations()
+
+
+def gettext(text: str, **variables) -> str:
+    """`text` (Chinese) in the page's language; %(name)s variables as in Flask-Babel (we use .format())."""
+    out = _translations().ugettext(text)
+    return out % variables if variables else out
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """The form for `num`: ngettext("{n} 条评价", "{n} 条评价", n).format(n=n) -> '1 review', '2 reviews'."""
+    out = _translations().ungettext(singular, plural, num)
+    return out % variables if variables else out
+
+
+def pgettext(context: str, text: str, **variables) -> str:
+    """`text` in a context, where one Chinese word needs two English ones: pgettext("action", "撤销核销")."""
+    out = _translations().upgettext(context, text)
+    return out % variables if variables else out
+
+
+def npgettext(context: str, singular: str, plural: str, num: int, **variables) -> str:
+    out = _translations().unpgettext(context, singular, plural, num)
+    return out % variables if variables else out
+
+
+def N_(text: str) -> str:
+    """Mark a string for extraction without translating it here; it is translated where it is shown."""
+    return text
 
 
 def pick_lang() -> str:
@@ -93,10 +95,8 @@ def current_lang() -> str:
         return "zh"
 
 
-def gettext(text: str) -> str:
-    if current_lang() == "en":
-        return EN.get(text, text)
-    return text
+def locale_of(lang: str) -> str:
+    return LOCALES.get(lang, LOCALES["zh"])
 
 
 def colon() -> str:
@@ -110,9 +110,17 @@ def parens(text: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", LOCALES["zh"])
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=lambda: locale_of(current_lang()), timezone_selector=lambda: TIMEZONE)
+
     @app.before_request
     def _set_lang():
         g.lang = pick_lang()
+        # Flask-Babel keeps the locale on `g`, which outlives a request when an app context was already open.
+        refresh()
+        g.pop("_translations", None)
 
     @app.after_request
     def _remember_lang(response):
@@ -121,52 +129,7 @@ def init_app(app: Flask) -> None:
             response.set_cookie("lang", asked, max_age=365 * 86400, samesite="Lax")
         return response
 
-    app.jinja_env.globals.update(_=gettext, current_lang=current_lang, colon=colon, parens=parens)
-
-# Counter, holder's voucher page and scanned-voucher page.
-EN.update({
-    "店员登录后核销顾客的券": "Staff sign in to redeem customers' vouchers",
-    "微信扫一扫": "WeChat scan",
-    "将顾客的二维码对准摄像头": "Point the camera at the customer's QR code",
-    "正在查询…": "Checking…",
-    "取消": "Cancel",
-    "请交付": "Hand over",
-    "误操作": "Tapped by mistake",
-    "核销错券": "Wrong voucher",
-    "顾客取消": "Customer cancelled",
-    "确认撤销": "Confirm undo",
-    "刷新": "Refresh",
-    "会员": "Member",
-    "长期有效": "No expiry",
-    "无法打开摄像头，请输入券码或使用扫码枪。": "The camera could not start; type the code or use a barcode scanner.",
-    "摄像头需要 HTTPS 访问。请输入券码。": "The camera needs HTTPS; type the code instead.",
-    "券码不含 0、O、1、I、L，请核对": "Codes never contain 0, O, 1, I or L: check the code",
-    "格式正确": "Looks right",
-    "券码共 12 位": "A code has 12 characters",
-    "请输入券码。": "Enter a code.",
-    "网络异常，请检查网络后重试。": "Network problem; check the connection and try again.",
-    "重试": "Retry",
-    "应收 {amount}": "To collect: {amount}",
-    "已付款，无需收款": "Paid; nothing to collect",
-    "收款 {amount} 并核销": "Collect {amount} and redeem",
-    "已收款 {amount}": "Collected {amount}",
-    "请退还 {amount}": "Give back {amount}",
-    "已撤销核销": "Redemption undone",
-    "券已恢复可用。": "The voucher can be used again.",
-    "请收回": "Take back",
-    "请填写撤销原因。": "Give a reason for the undo.",
-    "服务器开小差了，请稍后再试。": "Server error; please try again.",
-    "接口": "API",
-    "今天还没有核销": "No redemptions yet today",
-    "电子券": "E-voucher",
-    "进店逛逛": "Visit the shop",
-    "凭券兑换": "Redeem for",
-    "二维码定时自动刷新，截图无效": "The QR refreshes regularly; screenshots stop working",
-    "扫码不便时，可报给店员输入": "If scanning fails, read it to the cashier",
-    "价值": "Value",
-    "适用门店": "Valid at",
-    "全部门店": "all stores",
-    "请向店员出示，由店员扫码核销": "Show it to the cashier, who scans it to redeem",
-    "无法识别此券": "This voucher cannot be read",
-    "核销二维码": "Redemption QR code",
-})
+    # Plain str in, plain str out (autoescaped when printed), like the Python side; not Jinja's newstyle
+    # gettext that Flask-Babel installs, which would apply %-formatting to every string.
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, pgettext=pgettext,
+                                 npgettext=npgettext, current_lang=current_lang, colon=colon, parens=parens)

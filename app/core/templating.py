@@ -1,19 +1,20 @@
-"""Jinja filters: money in yuan, times in Asia/Shanghai."""
+"""Jinja filters: money in yuan, times in Asia/Shanghai (through Babel, in the page's locale)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask import Flask
 
-from app.core.clock import month_day_time, to_shanghai
+from app.core.clock import format_shanghai, month_day_time
 from app.core.i18n import current_lang
 from app.core.money import yuan, yuan_short
 
 
-def shanghai(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    return to_shanghai(value).strftime(fmt)
+def shanghai(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
+    """`value` in Asia/Shanghai by a Babel (CLDR) pattern: 'yyyy-MM-dd HH:mm', 'MM-dd', 'HH:mm:ss'."""
+    if "%" in pattern:
+        raise ValueError(f"shanghai takes a CLDR pattern (yyyy-MM-dd HH:mm), not strftime: {pattern!r}")
+    return format_shanghai(value, pattern, current_lang())
 
 
 def md_hm(value: datetime | None) -> str:

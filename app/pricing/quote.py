@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.pricing.allocation import allocate
+from app.core.i18n import N_
 
 
 class AdjustmentKind(str, enum.Enum):
@@ -36,10 +37,10 @@ class AdjustmentKind(str, enum.Enum):
 
 # How a breakdown names each kind (Chinese source strings, translated where shown).
 ADJUSTMENT_LABELS = {
-    AdjustmentKind.MEMBER_PRICE: "会员优惠",
-    AdjustmentKind.COUPON: "优惠券",
-    AdjustmentKind.GROUP_PRICE: "拼团优惠",
-    AdjustmentKind.PRESALE_DEPOSIT: "定金抵扣",
+    AdjustmentKind.MEMBER_PRICE: N_("会员优惠"),
+    AdjustmentKind.COUPON: N_("优惠券"),
+    AdjustmentKind.GROUP_PRICE: N_("拼团优惠"),
+    AdjustmentKind.PRESALE_DEPOSIT: N_("定金抵扣"),
 }
 
 MEMBER_PRICE_SOURCE = "member_price"

@@ -7,10 +7,10 @@ import secrets
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from app.core import i18n
 from app.core import logging as applog
 from app.core.clock import now_utc
 from app.core.database import commit
+from app.core.i18n import N_
 from app.extensions import db
 from app.orders.models import Order
 from app.payments.models import PayMethod
@@ -21,21 +21,7 @@ from app.payments.providers import provider_for, wechat_configured
 
 bp = Blueprint("payments", __name__)
 
-PAYMENT_FAILED = "支付未成功，可以重新支付"  # shown on the order page the payer comes back to
-
-i18n.register({
-    PAYMENT_FAILED: "The payment did not go through. You can pay again.",
-    "模拟支付": "Sandbox payment",
-    "这是沙箱支付页：不会扣款。配置微信支付后，这里会换成微信收银台。":
-        "This is the sandbox payment page: no money moves. With WeChat Pay configured, WeChat's own checkout appears here.",
-    "支付": "Pay",
-    "订单": "Order",
-    "确认支付": "Confirm payment",
-    "模拟支付失败": "Simulate a failed payment",
-    "此笔支付状态": "This payment is",
-    "支付未成功": "not paid",
-    "已关闭": "closed",
-})
+PAYMENT_FAILED = N_("支付未成功，可以重新支付")  # shown on the order page the payer comes back to
 
 
 @bp.before_request

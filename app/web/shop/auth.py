@@ -14,7 +14,6 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 
-from app.core import i18n
 from app.core import logging as applog
 from app.core.clock import now_utc
 from app.core.database import rollback
@@ -75,24 +74,6 @@ def _signin_error(err: SignInError):
                            retry_url=err.details.get("_retry"), retry_label=gettext("重新登录"),
                            home_url=err.details.get("_home") or "/"), err.status
 
-
-i18n.register({
-    "演示登录": "Demo sign-in",
-    "演示登录 — 未配置微信，模拟微信授权": "Demo sign-in — WeChat is not configured; this simulates WeChat authorisation",
-    "选择一位演示顾客": "Pick a demo customer",
-    "或输入昵称": "Or type a nickname",
-    "昵称": "Nickname",
-    "以此身份登录": "Sign in as this customer",
-    "例如：小明": "e.g. Xiao Ming",
-    "当前已登录": "Signed in as",
-    "还没有演示顾客，输入昵称即可创建。": "No demo customers yet: type a nickname to create one.",
-    "重新登录": "Sign in again",
-    "请打开完整页面": "Open the full page",
-    "你正在浏览朋友圈的快照页，无法获取你的微信身份。": "You are viewing a snapshot page from Moments, "
-                                                      "which does not carry your WeChat identity.",
-    "请点击屏幕下方的「使用完整服务」，打开完整页面后再登录。": "Tap “Use full service” at the bottom of the screen "
-                                                             "to open the full page, then sign in.",
-})
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -16,7 +16,6 @@ from flask import redirect, render_template, request, session, url_for
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Product, Sku, StoreStock
-from app.core import i18n
 from app.core.database import rollback
 from app.core.errors import BadRequest, DomainError, NotFound
 from app.core.i18n import current_lang
@@ -27,30 +26,6 @@ from app.pricing import Quote, QuoteLine, quote
 from app.web.errors import render_error, wants_json
 from app.web.shop import bp
 from app.web.shop.session import current_member, merchant_by_slug
-
-i18n.register({
-    "购物车": "Cart",
-    "购物车是空的": "Your cart is empty",
-    "去逛逛": "Browse products",
-    "取货门店": "Pickup store",
-    "删除": "Remove",
-    "减少": "Fewer",
-    "增加": "More",
-    "去结算": "Check out",
-    "清空购物车": "Empty the cart",
-    "本店仅剩 {n} 件": "Only {n} left at this store",
-    "本店暂无库存": "Out of stock at this store",
-    "登录后享会员价": "Sign in for member prices",
-    "已按会员价计算": "Member prices applied",
-    "更换门店？": "Change store?",
-    "购物车里是「{old}」的商品。一次只能在一家门店下单，切换到「{new}」将清空购物车。":
-        "Your cart holds items from “{old}”. An order comes from one store; switching to “{new}” empties the cart.",
-    "清空并切换": "Empty and switch",
-    "保留原购物车": "Keep my cart",
-    "已加入购物车": "Added to the cart",
-    "商品不存在或已下架。": "This product is not sold any more.",
-    "门店不存在或已停业。": "This store is not available.",
-})
 
 
 # ---------------------------------------------------------------------------------------------- refusal

@@ -13,7 +13,6 @@ from flask import Response, abort, current_app, get_template_attribute, make_res
 from app.catalog import snapshot
 from app.catalog.service import stock_level
 from app.catalog.snapshot import Catalog, ProductView, StoreView
-from app.core import i18n
 from app.core.i18n import current_lang
 from app.core.clock import now_utc
 from app.merchants.hours import is_open
@@ -26,48 +25,6 @@ from app.web.shop.session import session_member_ids
 STORE_COOKIE_MAX_AGE = 90 * 86400
 GEO_COOKIE = "geo"
 GEO_COOKIE_MAX_AGE = 30 * 60
-
-i18n.register({
-    "搜索商品": "Search products",
-    "搜索": "Search",
-    "附近门店": "Nearest stores",
-    "无法获取位置": "Location unavailable",
-    "全部": "All",
-    "推荐": "Featured",
-    "当前门店": "Your store",
-    "没有找到相关商品": "No matching products",
-    "清除筛选": "Clear filters",
-    "有货": "In stock",
-    "已售罄": "Sold out",
-    "仅剩 {n} 件": "Only {n} left",
-    "本店已售罄": "Sold out at this store",
-    "规格": "Option",
-    "数量": "Quantity",
-    "加入购物车": "Add to cart",
-    "立即购买": "Buy now",
-    "会员价 ¥{p}": "Member ¥{p}",
-    "登录享会员价": "Sign in for member prices",
-    "评价": "Reviews",
-    "{n} 条评价": "{n} reviews",
-    "暂无评价": "No reviews yet",
-    "货架二维码": "Shelf QR code",
-    "门店详情": "Store details",
-    "切换": "Change",
-    "导航": "Directions",
-    "支持 {km} 公里内配送": "Delivers within {km} km",
-    "仅支持到店自提": "Pickup only",
-    "营业中": "Open now",
-    "休息中": "Closed now",
-    "本店有货": "In stock here",
-    "本店暂无现货": "Nothing in stock here right now",
-    "配送": "Delivery",
-    "在售商品": "Products",
-    "选择门店": "Choose a store",
-    "查看": "Show",
-    "购物车已有 {n} 件": "{n} in your cart",
-    "已达库存": "all there is",
-    "本店库存已全部在你的购物车里": "All this store has is in your cart",
-})
 
 
 # --- shared by the shop's catalog pages --------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, render_template, request
 
-from app.core import i18n
 from app.core.clock import now_utc
 from app.extensions import db
 from app.members.models import PointsEntry
@@ -26,31 +25,6 @@ TABS = {"valid": {VoucherStatus.ISSUED.value, VoucherStatus.PARTLY_USED.value},
         "used": {VoucherStatus.REDEEMED.value},
         "expired": {VoucherStatus.EXPIRED.value, VoucherStatus.VOID.value, VoucherStatus.REVOKED.value}}
 LEDGER_ROWS = 10
-
-i18n.register({
-    "会员卡": "Member card",
-    "积分": "Points",
-    "积分记录": "Points history",
-    "暂无积分记录": "No points yet",
-    "我的券": "My vouchers",
-    "可用": "Valid",
-    "已用": "Used",
-    "已失效": "Expired",
-    "没有可用的券": "No valid vouchers",
-    "没有已使用的券": "No used vouchers",
-    "没有已失效的券": "No expired vouchers",
-    "还没有订单": "No orders yet",
-    "待评价": "To review",
-    "去评价": "Review",
-    "全部订单": "All orders",
-    "已作废": "Void",
-    "已撤回": "Revoked",
-    "已过期": "Expired",
-    "已使用": "Used",
-    "可使用": "Valid",
-    "退出登录": "Sign out",
-    "每消费 ¥{yuan} 得 1 积分": "1 point per ¥{yuan} spent",
-})
 
 
 @bp.get("/m/<slug>/me")

@@ -8,34 +8,16 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 
-from app.core import i18n, logging as applog
+from app.core import logging as applog
 from app.core.clock import now_utc
 from app.core.database import commit, rollback
 from app.core.errors import DomainError
-from app.core.i18n import current_lang
+from app.core.i18n import N_, current_lang
 from app.integrations import sms
 from app.members import phone as phones
 from app.members.models import Member
 from app.web.shop import bp
 from app.web.shop.session import current_member, member_required, merchant_by_slug
-
-i18n.register({
-    "绑定手机号": "Bind a phone number",
-    "更换手机号": "Change phone number",
-    "手机号": "Phone number",
-    "请输入手机号": "Mobile number",
-    "获取验证码": "Send code",
-    "重新获取": "Send again",
-    "换个号码": "Use another number",
-    "验证码": "Code",
-    "请输入 6 位验证码": "6-digit code",
-    "确认绑定": "Bind",
-    "验证码已发送至 {phone}，{minutes} 分钟内有效。": "A code was sent to {phone}; it is valid for {minutes} minutes.",
-    "演示模式：未接短信服务，验证码是 {code}": "Demo: no SMS gateway is set up; the code is {code}",
-    "当前手机号": "Current number",
-    "手机号已绑定": "Phone number bound",
-    "绑定后可用手机号在门店查找会员、接收配送电话。": "Stores can then find your membership by phone and call you about deliveries.",
-})
 
 MINUTES = int(phones.CODE_TTL.total_seconds() // 60)
 
@@ -155,5 +137,5 @@ def phone_bind(slug: str):
         return _page(merchant, member, step="code", phone=phone, error=err.to_dict(current_lang()),
                      demo_code=demo_code, status=err.status)
     session.pop(PENDING, None)
-    flash("手机号已绑定")
+    flash(N_("手机号已绑定"))
     return redirect(url_for("shop.me", slug=merchant.slug))
