@@ -16,7 +16,12 @@ import sqlalchemy as sa
 from app import create_app
 from app.config import normalise_db_url
 from app.core.rate_counters import RateCounter, window
+from app.core.clock import now_utc
 from app.extensions import allowance, db
+from app.members import phone as phones
+from app.members.models import Member
+from app.members.service import demo_member
+from app.merchants.models import Merchant
 from app.vouchers import codes
 from app.vouchers.guard import GuessScope, ensure_allowed, record_failed_guess
 from tests.support.databases import fresh_database
@@ -280,3 +285,44 @@ def test_verify_and_redeem_answer_while_redis_is_down_and_the_limit_holds(redis_
         assert verify(client, keys.counter_key, codes.generate()).status_code == 404
     assert verify(client, keys.counter_key, codes.generate()).status_code == 429
     assert redeem(client, keys.counter_key_b, v["code"]).status_code == 200
+
+
+# ---------------------------------------------------------------- texts per phone number
+
+
+def test_a_try_racing_another_for_the_last_one_learns_it_when_counting(app_keys):
+    assert allowance.exhausted("1/minute", "sms", "13800138000") is None  # both racers read this ...
+    assert allowance.hit("1/minute", "sms", "13800138000") is None  # ... the first counts the last one left
+    assert allowance.hit("1/minute", "sms", "13800138000") is not None  # the second went past it
+
+
+def test_parallel_requests_for_a_text_send_one(app_keys):
+    """Four workers asking for a text to one number at the same moment: one code, three TextsTooSoon."""
+
+    app, _keys = app_keys
+    merchant_id = db.session.execute(sa.select(Merchant.id).order_by(Merchant.id)).scalars().first()
+    member_ids = []
+    for i in range(4):
+        member_ids.append(demo_member(merchant_id, f"并发{i}").id)
+    db.session.commit()
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def run(member_id):
+        with app.app_context():
+            member = db.session.get(Member, member_id)
+            barrier.wait()
+            try:
+                phones.request_code(member, "13900139000", secret="s", limits="1/minute;5/hour", now=now_utc())
+                db.session.commit()
+                outcomes.append("sent")
+            except phones.TextsTooSoon:
+                db.session.rollback()
+                outcomes.append("too soon")
+
+    threads = [threading.Thread(target=run, args=(m,)) for m in member_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["sent", "too soon", "too soon", "too soon"]

@@ -76,11 +76,13 @@ class Allowance:
             return None
         return self.counters().first_used_up(checks)
 
-    def hit_all(self, checks: Iterable[Check]) -> None:
-        """Count one try against every limit of every check."""
+    def hit_all(self, checks: Iterable[Check]) -> UsedUp | None:
+        """Count one try against every limit of every check. Returns the first limit this try went past
+        (a try racing another past the last one left), or None; None too when the count is put off
+        (app.core.rate_counters: SQLite, caller holding the write lock)."""
         if not current_app.config.get("RATELIMIT_ENABLED", True):
-            return
-        self.counters().hit_all(list(checks))
+            return None
+        return self.counters().hit_all(list(checks))
 
     def exhausted(self, limits: str, scope: str, key: str) -> tuple[RateLimitItem, datetime] | None:
         """The first of `limits` used up for (scope, key), with when its window resets; None when all allow
@@ -88,9 +90,10 @@ class Allowance:
         used_up = self.first_used_up([(limits, scope, key)])
         return None if used_up is None else (used_up.item, used_up.reset_at)
 
-    def hit(self, limits: str, scope: str, key: str) -> None:
-        """Count one try against every one of `limits`."""
-        self.hit_all([(limits, scope, key)])
+    def hit(self, limits: str, scope: str, key: str) -> tuple[RateLimitItem, datetime] | None:
+        """Count one try against every one of `limits`; the first one it went past, as `exhausted` says."""
+        over = self.hit_all([(limits, scope, key)])
+        return None if over is None else (over.item, over.reset_at)
 
     def redis_reachable(self) -> bool | None:
         """None without Redis; else whether it answers now (for /healthz)."""
@@ -134,18 +137,26 @@ class Counters:
                 return UsedUp(index, item, datetime.fromtimestamp(start + seconds, tz=timezone.utc))
         return None
 
-    def hit_all(self, checks: Sequence[Check]) -> None:
+    def hit_all(self, checks: Sequence[Check]) -> UsedUp | None:
         strategy = self._redis()
         if strategy is not None:
             try:
-                for limits, scope, key in checks:
+                over = None
+                for index, (limits, scope, key) in enumerate(checks):
                     for item in parsed(limits):
-                        strategy.hit(item, scope, key)
-                return
+                        if not strategy.hit(item, scope, key) and over is None:
+                            reset = strategy.get_window_stats(item, scope, key).reset_time
+                            over = UsedUp(index, item, datetime.fromtimestamp(reset, tz=timezone.utc))
+                return over
             except StorageError as exc:
                 self._redis_failed(exc)
         now = self.database.clock()
-        self.database.add(w for _i, _item, w in _windows(checks, now))
+        windows = list(_windows(checks, now))
+        counts = self.database.add(w for _i, _item, w in windows)
+        for index, item, (key, start, seconds) in windows:
+            if counts.get((key, start), 0) > item.amount:
+                return UsedUp(index, item, datetime.fromtimestamp(start + seconds, tz=timezone.utc))
+        return None
 
     def reset(self) -> None:
         if self.strategy is not None:
