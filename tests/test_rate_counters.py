@@ -24,6 +24,7 @@ from app.members.service import demo_member
 from app.merchants.models import Merchant
 from app.vouchers import codes
 from app.vouchers.guard import GuessScope, ensure_allowed, record_failed_guess
+from tests.support import redis_server as private_redis
 from tests.support.databases import fresh_database
 from tests.support.factories import make_world
 from tests.support.live import free_port
@@ -100,6 +101,11 @@ def stored() -> dict[str, int]:
 def test_windows_are_aligned_to_the_clock():
     assert window("guess/device:a", 60, 1_000_000_059.9) == ("guess/device:a/60", 1_000_000_020, 60)
     assert window("guess/device:a", 3600, 1_000_000_059.9) == ("guess/device:a/3600", 999_997_200, 3600)
+
+
+def test_long_keys_fit_the_column_and_stay_apart():
+    a, b = window("ip:" + "a" * 300, 60, 0)[0], window("ip:" + "a" * 299 + "b", 60, 0)[0]
+    assert len(a) == len(b) == 200 and a != b
 
 
 def test_adding_counts_each_window_once_per_try_and_returns_the_counts(app_keys):
@@ -326,3 +332,37 @@ def test_parallel_requests_for_a_text_send_one(app_keys):
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["sent", "too soon", "too soon", "too soon"]
+
+
+@pytest.mark.skipif(not private_redis.available(), reason="redis-server is not installed")
+def test_redis_is_asked_again_after_the_back_off(database_url, tmp_path_factory, counted, caplog, monkeypatch):
+    """Up: counted in Redis. Stopped: in the database. Back (same port): in Redis again, once the back-off ends."""
+    logger = logging.getLogger("o2o")
+    logger.addHandler(caplog.handler)
+    with private_redis.redis_server() as redis:
+        app = _app(database_url, tmp_path_factory.mktemp("redis-back"), redis.url)
+        try:
+            with app.app_context():
+                counters = allowance.counters()
+                counters.database.reset()
+                allowance.hit("5/minute", "t", "r")
+                assert allowance.redis_reachable() is True and stored() == {}
+                redis.stop()
+                allowance.hit("5/minute", "t", "r")
+                assert stored() == {"t/r/60": 1}
+                assert allowance.redis_reachable() is False
+                with private_redis.redis_server(port=redis.port):
+                    allowance.hit("5/minute", "t", "r")  # still backing off: the database
+                    assert stored() == {"t/r/60": 2}
+                    monkeypatch.setattr(counters, "_redis_retry_at", 0.0)
+                    assert allowance.exhausted("1/minute", "t", "r") is None  # the new Redis is empty
+                    allowance.hit("5/minute", "t", "r")
+                    assert stored() == {"t/r/60": 2}
+                    assert allowance.redis_reachable() is True
+                counters.database.reset()
+                db.engine.dispose()
+        finally:
+            logger.removeHandler(caplog.handler)
+    messages = [r.getMessage() for r in caplog.records if r.getMessage().startswith("redis")]
+    assert messages == ["redis unreachable: counting tries in the database",
+                        "redis reachable again: counting tries in redis"]

@@ -4,9 +4,9 @@ worker and machine shares: Redis when REDIS_URL is set, else the database (app.c
 Redis is an accelerator, never a single point of failure: when it cannot be reached, tries are counted in
 the database instead (so the limits still hold across workers and machines), a warning is logged at most
 once a minute per process, and Redis is tried again after RETRY_SECONDS (connections give up after
-CONNECT_TIMEOUT, so while it is down no request waits for it). Counts made during an outage stay in the
-database; when Redis is back it counts on from what it held: at most one window's allowance is granted
-twice around a switch.
+CONNECT_TIMEOUT, so while it is down no request waits for it). The two stores do not add up: the
+database starts an outage from zero, and Redis counts on from what it held (or from zero, restarted), so
+each switch can grant a key one more window's allowance. Redis answering again is logged too.
 
 Fixed windows in both stores (see app.core.rate_counters for the database's): at most N tries in a window.
 A lookup reads the counts before acting and counts after failing, so requests in flight at the same moment
@@ -120,13 +120,17 @@ class Counters:
                 storage.storage_from_string(uri, wrap_exceptions=True, **options))
         self.database = DatabaseCounters(app.extensions["sqlalchemy"])
         self._redis_retry_at = 0.0  # time.monotonic() before which Redis is not asked
+        self._redis_down = False
         self._warned_at = float("-inf")
 
     def first_used_up(self, checks: Sequence[Check]) -> UsedUp | None:
         strategy = self._redis()
         if strategy is not None:
             try:
-                return _first_used_up_in(strategy, checks)
+                used_up = _first_used_up_in(strategy, checks)
+                if self._redis_down:
+                    self._redis_back()
+                return used_up
             except StorageError as exc:
                 self._redis_failed(exc)
         now = self.database.clock()
@@ -178,6 +182,8 @@ class Counters:
         if time.monotonic() < self._redis_retry_at:
             return False  # known down: not asked again before the back-off ends
         if strategy.storage.check():  # a PING under the short timeouts; never raises
+            if self._redis_down:
+                self._redis_back()
             return True
         self._redis_failed(None)
         return False
@@ -190,11 +196,16 @@ class Counters:
     def _redis_failed(self, exc: Exception | None) -> None:
         now = time.monotonic()
         self._redis_retry_at = now + RETRY_SECONDS
+        self._redis_down = True
         if now - self._warned_at >= WARN_SECONDS:
             self._warned_at = now
             cause = exc.storage_error if isinstance(exc, StorageError) else exc
             applog.event("redis unreachable: counting tries in the database", level=logging.WARNING,
                          error=repr(cause) if cause else "no answer to PING", retry_seconds=RETRY_SECONDS)
+
+    def _redis_back(self) -> None:
+        self._redis_down = False
+        applog.event("redis reachable again: counting tries in redis", level=logging.WARNING)
 
 
 def _first_used_up_in(strategy: strategies.FixedWindowRateLimiter, checks: Sequence[Check]) -> UsedUp | None:

@@ -12,11 +12,13 @@ locked?"; a successful lookup writes nothing). Counting a try is one `INSERT ...
 ... RETURNING` on a connection of its own, committed at once: a refused lookup rolls back its request's
 transaction, and the try must stay counted all the same. (On SQLite, when the caller's transaction has
 written already, its connection holds the one write lock, which the counters' connection would wait for:
-the try is then counted the moment that transaction ends, committed or rolled back.) Rows of ended windows are deleted by the same
-short transaction, at most once a minute per process (`delete_expired` can also be called by a job).
+the try is then counted the moment that transaction ends, committed or rolled back.) Rows of ended windows
+are deleted by the same short transaction, at most once a minute per process, so no job is needed
+(`delete_expired` is there for one all the same).
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from functools import lru_cache
 from typing import Callable, Iterable
@@ -30,6 +32,7 @@ from app.core import logging as applog
 from app.core.db import Base
 
 SWEEP_SECONDS = 60
+_KEY_LENGTH = 200
 
 
 class RateCounter(Base):
@@ -39,7 +42,7 @@ class RateCounter(Base):
     __tablename__ = "rate_counters"
 
     # "<scope>/<key>/<window seconds>", e.g. "guess/device:key:12/60"
-    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(_KEY_LENGTH), primary_key=True)
     window_start: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     expires_at: Mapped[int] = mapped_column(sa.BigInteger, index=True)
     hits: Mapped[int]
@@ -51,7 +54,6 @@ Window = tuple[str, int, int]  # (key, window_start, seconds)
 _PENDING = "rate_counters.pending"  # in Session.info: tries to count once its transaction ends
 
 
-
 @lru_cache(maxsize=16)
 def _counts_statement(n: int) -> sa.Select:
     """SELECT the rows of n (key, window_start) pairs: one statement per n, compiled once (a guess check
@@ -60,12 +62,16 @@ def _counts_statement(n: int) -> sa.Select:
     return sa.select(t.c.key, t.c.window_start, t.c.hits).where(sa.or_(*(
         sa.and_(t.c.key == sa.bindparam(f"k{i}"), t.c.window_start == sa.bindparam(f"w{i}")) for i in range(n))))
 
+
 _DELETE_EXPIRED = sa.delete(RateCounter).where(RateCounter.expires_at <= sa.bindparam("now"))
 
 
 def window(key: str, seconds: int, now: float) -> Window:
     """The row that counts tries for `key` under a limit per `seconds`, at `now`."""
-    return f"{key}/{seconds}", int(now // seconds) * seconds, seconds
+    name = f"{key}/{seconds}"
+    if len(name) > _KEY_LENGTH:  # (keys are ours, but an IP or device id could be long): keep them apart
+        name = f"{name[:_KEY_LENGTH - 41]}#{hashlib.sha256(name.encode()).hexdigest()[:40]}"
+    return name, int(now // seconds) * seconds, seconds
 
 
 class DatabaseCounters:

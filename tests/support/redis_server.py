@@ -34,8 +34,9 @@ def available() -> bool:
 
 
 @contextlib.contextmanager
-def redis_server(timeout: float = 10.0):
-    port = free_port()
+def redis_server(port: int | None = None, timeout: float = 10.0):
+    """Yields a RedisServer on `port` (default: a free one), stopped (if still running) at the end."""
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="o2o-redis-") as tmp:
         process = subprocess.Popen(
             [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
