@@ -13,7 +13,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "APP_ENV": ("development", "`production` refuses to start without SECRET_KEY and turns off demo sign-in and sandbox payments"),
     "DATABASE_URL": ("sqlite:///instance/o2o.sqlite3", "SQLAlchemy URL; `postgresql://...` in production"),
     "SECRET_KEY": ("generated into instance/secret_key", "signs sessions and voucher tokens; keep it stable"),
-    "REDIS_URL": ("(empty)", "Redis for rate limits (and jobs); memory is used when empty"),
+    "REDIS_URL": ("(empty)", "Redis for rate limits (and jobs); without it (or while it is down) the database counts wrong-code and text tries"),
     "APP_BASE_URL": ("http://127.0.0.1:5000", "public base URL put into QR codes and WeChat links"),
     "QR_MAX_AGE_SECONDS": ("120", "a rotating voucher QR older than this is refused (`qr_expired`)"),
     "QR_ROTATE_SECONDS": ("60", "how often the consumer's voucher QR refreshes"),
@@ -101,7 +101,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "REDIS_URL": redis_url,
         "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH", ""),
         "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE", "") == "1",
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Where tries against allowances are counted (app.core.allowance): Redis, else the database.
+        "RATELIMIT_STORAGE_URI": redis_url or "database",
         "RATELIMIT_ENABLED": True,
         "APP_BASE_URL": env.get("APP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "QR_MAX_AGE_SECONDS": _int("QR_MAX_AGE_SECONDS", 120),

@@ -37,7 +37,11 @@ def app(tmp_path_factory, _database_url):
     instance = tmp_path_factory.mktemp("instance")
     url = _database_url
     app = create_app({"TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "SQLALCHEMY_DATABASE_URI": _normal(url, instance),
-                      "APP_BASE_URL": "http://shop.test", "SECRET_KEY": "test-secret"},
+                      "APP_BASE_URL": "http://shop.test", "SECRET_KEY": "test-secret",
+                      # One process's memory: this session's rolled-back outer transaction holds SQLite's write
+                      # lock, which the database counters' own connection would wait for. The database
+                      # storage is tested on a database of its own (tests/test_rate_counters.py).
+                      "RATELIMIT_STORAGE_URI": "memory://"},
                      instance_path=instance)
     with app.app_context():
         _db.drop_all()

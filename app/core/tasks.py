@@ -102,7 +102,12 @@ def make_huey(config: dict, instance_path: str):
     if config.get("HUEY_IMMEDIATE"):
         return MemoryHuey("o2o", immediate=True)  # tests: tasks run inline, after the commit that queued them
     if config.get("REDIS_URL"):
-        return RedisHuey("o2o", url=config["REDIS_URL"])
+        # Short timeouts: a Redis that is down must cost a request a fraction of a second (the enqueue is
+        # logged and dropped; the sweeps find the work), never a hung worker.
+        from redis import ConnectionPool
+
+        pool = ConnectionPool.from_url(config["REDIS_URL"], socket_connect_timeout=0.5, socket_timeout=5)
+        return RedisHuey("o2o", connection_pool=pool)
     path = Path(config.get("HUEY_SQLITE_PATH") or Path(instance_path) / "huey.sqlite3")
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("o2o", filename=str(path))

@@ -136,11 +136,12 @@ def request_code(member: Member, raw_phone: str, *, secret: str, limits: str, no
 
 
 def _take_allowance(phone: str, limits: str) -> None:
-    used_up = allowance.exhausted(limits, "sms", phone)
+    # Counted only when allowed; a request racing another for the last text (another worker) finds it
+    # has gone past the limit when it counts, and is refused too.
+    used_up = allowance.exhausted(limits, "sms", phone) or allowance.hit(limits, "sms", phone)
     if used_up is not None:
         wait = (used_up[1] - datetime.now(timezone.utc)).total_seconds()  # the storage's clock: real time
         raise TextsTooSoon(retry_after=max(1, int(wait + 0.999)))
-    allowance.hit(limits, "sms", phone)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,21 @@ rate limit allows for a whole year must hit any valid code with probability belo
     p(any hit)    <= 15,768,000 * 3.94e-11          = 6.2e-4  < 1e-3
 
 With the hourly cap in force it is 1.0e-4. `tests/vouchers/test_codes.py` recomputes this bound.
+
+The limits are what the bound needs only if every worker and machine counts the same tries: the counts live
+in Redis, or in the database without Redis and while it is down (app.core.allowance), never in a worker's
+memory (4 workers counting apart let 4 times as many through). Requests in flight for one key at the same
+moment can pass a limit by at most their number (the count is read before the lookup and raised after it
+fails): even 18 more a minute (48 a minute) keep p below 1e-3.
+
+What counts as a try: every lookup that finds nothing, `not_found` and `forged` alike, so also a code
+whose check character is wrong, though the database is never asked for it. The bound assumes the attacker
+computes the check character (the rule is no secret: the counter page computes it as the cashier types), so
+every try of theirs is well formed, and counting malformed codes changes nothing for them. For a guesser who
+does not compute it, 30 of 31 random codes cannot match; counted, they keep the limit what it says (wrong
+codes per minute), so such a guesser reaches 31 times fewer well-formed codes instead of flooding the
+counter for free. A cashier's typo costs one of the device's 10 tries a minute, and the counter page flags
+it while it is typed.
 """
 from __future__ import annotations
 

@@ -58,6 +58,13 @@ def test_guessing_bound_from_the_docstring():
     assert math.isclose(p, 6.2e-4, rel_tol=0.01)
 
 
+def test_guessing_bound_leaves_room_for_tries_in_flight():
+    """The docstring: requests in flight at once may pass the per-minute limit; 48 a minute is still < 1e-3."""
+    minutes = 60 * 24 * 365
+    p_one = 1_000_000 / codes.BASE ** codes.RANDOM_LENGTH
+    assert 48 * minutes * p_one < 1e-3 < 49 * minutes * p_one
+
+
 @pytest.mark.parametrize("text", ["", "ABC", "K7QD-9XWF-3M2P-XX"])
 def test_wrong_lengths_are_not_valid(text):
     assert not codes.is_valid(codes.normalise(text))
