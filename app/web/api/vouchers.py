@@ -78,7 +78,7 @@ def _own_voucher(voucher_id: int) -> Voucher:
     return voucher
 
 
-@bp.get("/vouchers/<int:voucher_id>")
+@bp.get("/vouchers/<id:voucher_id>")
 @key_required(KeyKind.MERCHANT)
 def get_voucher(voucher_id: int):
     voucher = _own_voucher(voucher_id)
@@ -86,7 +86,7 @@ def get_voucher(voucher_id: int):
     return jsonify(issued_json(voucher) if voucher.static_qr else service.voucher_json(voucher))
 
 
-@bp.post("/vouchers/<int:voucher_id>/revoke")
+@bp.post("/vouchers/<id:voucher_id>/revoke")
 @key_required(KeyKind.MERCHANT)
 def revoke_voucher(voucher_id: int):
     data = parse(Revoke, request.get_json(silent=True))

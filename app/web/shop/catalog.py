@@ -153,7 +153,7 @@ def visit_or_404(slug: str) -> snapshot.Visit:
 
 # --- product ----------------------------------------------------------------------------------------
 
-@bp.get("/m/<slug>/p/<int:product_id>")
+@bp.get("/m/<slug>/p/<id:product_id>")
 def product(slug: str, product_id: int):
     # One query: the merchant row, the signed-in member confirmed, and the stock at every store.
     visit = snapshot.with_stock(slug, product_id, session_member_ids())
@@ -194,7 +194,7 @@ def product_link(merchant, product_id: int, store_id: int | None) -> str:
     return current_app.config["APP_BASE_URL"] + path
 
 
-@bp.get("/m/<slug>/p/<int:product_id>/qr.png")
+@bp.get("/m/<slug>/p/<id:product_id>/qr.png")
 def product_qr(slug: str, product_id: int):
     """A shelf or poster QR opening the product page with its store chosen."""
     cat = visit_or_404(slug).catalog
@@ -216,7 +216,7 @@ def delivery_km(metres: int) -> str:
     return f"{km:g}" if km == round(km, 1) else f"{km:.1f}"
 
 
-@bp.get("/m/<slug>/s/<int:store_id>")
+@bp.get("/m/<slug>/s/<id:store_id>")
 def store(slug: str, store_id: int):
     visit = visit_or_404(slug)
     cat = visit.catalog
