@@ -13,3 +13,13 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=1, max=ID_MAX)
+
+
+def parse_id(raw) -> int | None:
+    """An id from a form, a query or a cookie (or one we stored, an int): ASCII digits within the id columns'
+    range, else None."""
+    text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw if isinstance(raw, str) else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= ID_MAX else None

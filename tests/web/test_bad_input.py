@@ -220,3 +220,25 @@ def test_http_errors_answer_in_the_callers_language(client, world, lang, sentenc
         assert all_chinese(error["message"]), error["message"]
     missing = assert_error(client.get(f"/api/v1/nowhere?lang={lang}"), 404, "not_found")
     assert (CJK.search(missing["message"]) is not None) == (lang == "zh")
+
+
+# ---------------------------------------------------------------- ids in forms, queries and cookies (point 2)
+
+@pytest.mark.parametrize("big", [str(HUGE), str(PG_OVER), "99999999999", "-1", "1e3", "١٢"])
+def test_ids_in_forms_queries_and_cookies_are_not_server_errors(app, client, world, big):
+    from tests.support.factories import make_product
+
+    make_product(world.merchant, stock={world.store: 5})
+    from app.extensions import db
+
+    db.session.commit()
+    slug = world.merchant.slug
+    for r in [client.post(f"/m/{slug}/cart/add", data={"store_id": big, "sku_id": "1", "quantity": "1"}),
+              client.post(f"/m/{slug}/cart/add", data={"store_id": str(world.store.id), "sku_id": big}),
+              client.post(f"/m/{slug}/cart/update", data={"action": "switch", "store_id": big}),
+              client.post(f"/m/{slug}/cart/update", data={"sku_id": big, "quantity": "1"}),
+              client.get(f"/m/{slug}?store={big}"), client.get(f"/m/{slug}/p/1?store={big}")]:
+        assert r.status_code < 500, (r.request.path, r.get_data(as_text=True)[:300])
+    client.set_cookie(f"store_{world.merchant.id}", big)
+    assert client.get(f"/m/{slug}").status_code < 500
+    assert client.get(f"/m/{slug}/p/1").status_code < 500

@@ -17,6 +17,7 @@ from app.core import i18n
 from app.core.i18n import current_lang
 from app.core.clock import now_utc, to_shanghai
 from app.vouchers import qr
+from app.web.converters import parse_id
 from app.web.shop import bp
 from app.web.shop.cart import cart_count, cart_of
 from app.web.shop.session import session_member_ids
@@ -71,8 +72,7 @@ i18n.register({
 # --- shared by the shop's catalog pages --------------------------------------------------------------
 
 def int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return parse_id(request.args.get(name, ""))
 
 
 def store_cookie_name(merchant_id: int) -> str:
@@ -80,8 +80,7 @@ def store_cookie_name(merchant_id: int) -> str:
 
 
 def remembered_store_id(merchant_id: int) -> int | None:
-    raw = request.cookies.get(store_cookie_name(merchant_id), "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return parse_id(request.cookies.get(store_cookie_name(merchant_id), ""))
 
 
 def remember_store(response: Response, merchant_id: int, store_id: int) -> Response:
