@@ -242,3 +242,20 @@ def test_ids_in_forms_queries_and_cookies_are_not_server_errors(app, client, wor
     client.set_cookie(f"store_{world.merchant.id}", big)
     assert client.get(f"/m/{slug}").status_code < 500
     assert client.get(f"/m/{slug}/p/1").status_code < 500
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"valid_from": "9999-12-31", "valid_days": 3660}, "valid_from"), ({"valid_until": "9999-12-31"}, "valid_until"),
+    ({"valid_from": "0001-01-01T00:00:00+14:00"}, "valid_from"), ({"valid_from": "9999-12-31T23:59:59-14:00"}, "valid_from"),
+    ({"valid_from": "2026-13-45"}, "valid_from"), ({"valid_until": "1999-12-31"}, "valid_until"),
+])
+def test_dates_beyond_any_voucher_are_refused_not_overflowed(client, world, body, field):
+    r = client.post("/api/v1/vouchers", headers=bearer(world.merchant_key), json={"title": "券", **body})
+    assert assert_error(r, 400, "bad_request")["field"] == field
+
+
+def test_unstorable_characters_are_refused(client, world):
+    r = client.post("/api/v1/vouchers", headers=bearer(world.merchant_key), content_type="application/json",
+                    data='{"title": "券", "reference": "a\\ud800b"}')  # a lone surrogate, as JSON escapes it
+    error = assert_error(r, 400, "bad_request")
+    assert error["field"] == "reference" and all_chinese(error["message"], "reference")

@@ -1,6 +1,8 @@
 """Issuing vouchers from other systems (merchant key)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, request, url_for
 
@@ -20,13 +22,22 @@ from app.web.api.common import merchant
 from app.web.auth import key_required
 
 
+# Validity is kept within these years: far enough for any voucher, and date arithmetic on it (valid_days,
+# the end of a day) never leaves what datetime can hold.
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(3000, 1, 1, tzinfo=timezone.utc)
+
+
 def _instant(value: str | None, field: str, *, end_of_date: bool = False):
     if value is None:
         return None
     try:
-        return parse_instant(value, end_of_date=end_of_date)
-    except ValueError:
+        instant = parse_instant(value, end_of_date=end_of_date)
+    except (ValueError, OverflowError):
         raise BadRequest(field=field, zh=f"{field} 不是 ISO-8601 时间。", en=f"{field} is not ISO-8601.") from None
+    if not EARLIEST <= instant < LATEST:
+        raise BadRequest(field=field, zh=f"{field} 须在 2000 年至 2999 年之间。",
+                         en=f"{field} must be in the years 2000 to 2999.")
+    return instant
 
 
 def issued_json(voucher: Voucher) -> dict:
