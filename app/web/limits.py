@@ -83,7 +83,8 @@ def _buffer_unsized_body(limit: int) -> None:
     the limit and handed on as a sized body: werkzeug alone would stop quietly at the limit and parse a
     truncated body."""
     env = request.environ
-    if request.content_length is not None or not env.get("wsgi.input_terminated"):
+    chunked = "chunked" in env.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if request.content_length is not None or not chunked or not env.get("wsgi.input_terminated"):
         return
     data = env["wsgi.input"].read(limit + 1)
     if len(data) > limit:
