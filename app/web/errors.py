@@ -1,7 +1,7 @@
 """One error module: JSON envelope for API and XHR requests, a friendly page for browsers."""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.core import logging as applog
@@ -54,12 +54,12 @@ def init_app(app: Flask) -> None:
         zh, en = HTTP_MESSAGES.get(err.code or 500, OTHER_HTTP_ERROR)
         generic = DomainError(zh=zh, en=en)
         generic.code, generic.status = code, err.code or 500
-        response, status = render_error(generic)
-        if isinstance(response, Response):
-            for name in ("Allow", "Retry-After"):  # 405 says which methods; 429/503 when to come back
-                if name in err.get_headers():
-                    response.headers[name] = dict(err.get_headers())[name]
-        return response, status
+        response = make_response(render_error(generic))
+        headers = dict(err.get_headers())
+        for name in ("Allow", "Retry-After"):  # 405 says which methods; 429/503 when to come back
+            if name in headers:
+                response.headers[name] = headers[name]
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -215,11 +215,13 @@ def test_values_beyond_the_columns_are_refused_not_overflowed(client, world):
 def test_http_errors_answer_in_the_callers_language(client, world, lang, sentence):
     r = client.get(f"/api/v1/counter/verify?lang={lang}", headers=bearer(world.counter_key))
     error = assert_error(r, 405, "method_not_allowed")
-    assert sentence in error["message"]
+    assert sentence in error["message"] and "POST" in r.headers["Allow"]
     if lang == "zh":
         assert all_chinese(error["message"]), error["message"]
     missing = assert_error(client.get(f"/api/v1/nowhere?lang={lang}"), 404, "not_found")
     assert (CJK.search(missing["message"]) is not None) == (lang == "zh")
+    page = client.get(f"/counter/logout?lang={lang}")  # a browser: the error page, same language
+    assert page.status_code == 405 and sentence in page.get_data(as_text=True) and "POST" in page.headers["Allow"]
 
 
 # ---------------------------------------------------------------- ids in forms, queries and cookies (point 2)
