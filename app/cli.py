@@ -1,17 +1,31 @@
-"""Flask CLI commands: `flask --app wsgi demo`, `flask --app wsgi check`."""
+"""Flask CLI commands: `flask --app wsgi demo`, `flask --app wsgi check`.
+
+Every command that needs the database (ours and Flask-Migrate's `flask db upgrade` & co.) first checks that
+it answers, and stops with the one sentence `flask check` gives instead of a traceback."""
 from __future__ import annotations
 
+import functools
 import json
+from typing import Callable
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 
 from app.extensions import db
+
+# Flask-Migrate's commands that talk to the database; the others only read or write migration files.
+MIGRATE_NEEDS_DATABASE = ("upgrade", "downgrade", "current", "stamp", "check", "migrate", "revision")
 
 
 def _fail(message: str) -> None:
     click.echo(f"o2o-store: {message}", err=True)
     raise SystemExit(1)
+
+
+def _unreachable(exc: BaseException) -> None:
+    url = db.engine.url.render_as_string(hide_password=True)
+    _fail(f"cannot reach the database at {url} ({type(exc).__name__}): check DATABASE_URL and that the server is running.")
 
 
 def check_database() -> None:
@@ -20,11 +34,39 @@ def check_database() -> None:
     try:
         ping()
     except Exception as exc:
-        url = db.engine.url.render_as_string(hide_password=True)
-        _fail(f"cannot reach the database at {url} ({type(exc).__name__}): check DATABASE_URL and that the server is running.")
+        _unreachable(exc)
+
+
+def needs_database(callback: Callable) -> Callable:
+    """A command callback that checks the database first (not for offline `--sql` output or a plain
+    `revision`), and turns a connection lost on the way into the same sentence."""
+
+    @functools.wraps(callback)
+    def checked(*args, **kwargs):
+        if not kwargs.get("sql") and kwargs.get("autogenerate", True):
+            check_database()
+        try:
+            return callback(*args, **kwargs)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            _unreachable(exc)
+
+    checked.needs_database = True
+    return checked
+
+
+def _guard_migrate_commands() -> None:
+    from flask_migrate.cli import db as migrate_group
+
+    # The `db` group loads the app (so this has run) before click reads a subcommand's callback.
+    for name in MIGRATE_NEEDS_DATABASE:
+        command = migrate_group.commands.get(name)
+        if command is not None and not getattr(command.callback, "needs_database", False):
+            command.callback = needs_database(command.callback)
 
 
 def init_app(app: Flask) -> None:
+    _guard_migrate_commands()
+
     @app.cli.command("check")
     def check():
         """Check the configuration and that the database answers."""
@@ -33,11 +75,11 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("demo")
     @click.option("--json", "as_json", is_flag=True, help="End with one JSON object (ids, keys, staff).")
+    @needs_database
     def demo(as_json: bool):
         """Load the demo merchant, stores, staff, products and vouchers (idempotent)."""
         from app import demo as demo_data
 
-        check_database()
         out = demo_data.load(current_app.config["SECRET_KEY"])
         db.session.commit()
         base = current_app.config["APP_BASE_URL"]

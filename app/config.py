@@ -39,6 +39,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "HUEY_IMMEDIATE": ("(empty)", "1 runs jobs inline right after the commit that queued them (the tests do)"),
     "PROXY_COUNT": ("0", "trusted reverse proxies in front (1 behind nginx): client IPs for rate limits come from X-Forwarded-For"),
     "LOG_LEVEL": ("INFO", "log level of the JSON request log"),
+    "MAX_JSON_BYTES": ("65536", "largest JSON (or other non-form) request body; a larger one is refused unread (413 `too_large`)"),
+    "MAX_FORM_BYTES": ("262144", "largest form post (pages: sign-in, cart, checkout, reviews)"),
+    "MAX_UPLOAD_BYTES": ("8388608", "largest request to a view that takes files (photo uploads)"),
 }
 
 
@@ -67,6 +70,16 @@ def normalise_db_url(url: str, instance_path: Path) -> str:
             path.parent.mkdir(parents=True, exist_ok=True)
             url = "sqlite:///" + str(path.resolve())
     return url
+
+
+def _body_limits(json_bytes: int, form_bytes: int, upload_bytes: int) -> dict:
+    """Per kind of request (app/web/limits.py picks one); Flask's own limits are the widest of them."""
+    for name, value in (("MAX_JSON_BYTES", json_bytes), ("MAX_FORM_BYTES", form_bytes), ("MAX_UPLOAD_BYTES", upload_bytes)):
+        if value < 1024:
+            raise ConfigError(f"{name} must be at least 1024 bytes, not {value}.")
+    return {"MAX_JSON_BYTES": json_bytes, "MAX_FORM_BYTES": form_bytes, "MAX_UPLOAD_BYTES": upload_bytes,
+            "MAX_CONTENT_LENGTH": max(json_bytes, form_bytes, upload_bytes),
+            "MAX_FORM_MEMORY_SIZE": form_bytes, "MAX_FORM_PARTS": 200}
 
 
 def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict:
@@ -127,6 +140,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "PHONE_CODE_LIMITS": env.get("PHONE_CODE_LIMITS", "1/minute;5/hour;10/day"),
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        **_body_limits(_int("MAX_JSON_BYTES", 64 * 1024), _int("MAX_FORM_BYTES", 256 * 1024),
+                       _int("MAX_UPLOAD_BYTES", 8 * 1024 * 1024)),
         "DEMO_SIGNIN": app_env != "production",
         # The simulated payer: never in production (it would let anyone mark an order paid).
         "SANDBOX_PAYMENTS": app_env != "production",

@@ -107,3 +107,45 @@ def test_upgrade_gives_existing_order_lines_their_payable_and_member_price():
                     c.execute(sa.text(broken))
         finally:
             engine.dispose()
+
+
+def test_upgrade_links_existing_pickup_vouchers_and_names_event_kinds():
+    """Vouchers issued for orders before the link table name their order in source_ref once, read by the
+    migration; old order events get their kind from what their status and note said."""
+    with fresh_database("links") as url:
+        env = app_env(url)
+        flask(env, "db", "upgrade", "602b247419aa")
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        at = "'2026-01-01 00:00:00'"
+        try:
+            with engine.begin() as c:
+                for sql in (
+                    f"INSERT INTO merchants (id, name, slug, created_at) VALUES (1, 'm', 'm', {at})",
+                    "INSERT INTO stores (id, merchant_id, name, city, address, latitude, longitude, opens_at, closes_at,"
+                    f" phone, created_at) VALUES (1, 1, 's', 'c', 'a', 31.2, 121.4, '08:00:00', '21:00:00', '1', {at})",
+                    f"INSERT INTO members (id, merchant_id, created_at) VALUES (1, 1, {at})",
+                    "INSERT INTO orders (id, number, merchant_id, store_id, member_id, status, fulfilment, pay_method,"
+                    f" total_fen, list_total_fen, created_at) VALUES (12, 'N1', 1, 1, 1, 'ready', 'pickup', 'sandbox',"
+                    f" 100, 100, {at})",
+                    *(f"INSERT INTO vouchers (id, merchant_id, code, title, source, source_ref, status, uses_total,"
+                      f" uses_left, valid_from, created_at, updated_at) VALUES ({vid}, 1, 'C{vid}', 't', '{src}',"
+                      f" '{ref}', 'issued', 1, 1, {at}, {at}, {at})"
+                      for vid, src, ref in ((5, "order", "order:12:1"), (6, "order", "order:12:2"),
+                                            (7, "api", "order:99:1"))),
+                    *(f"INSERT INTO order_events (order_id, status_before, status_after, note, created_at)"
+                      f" VALUES (12, {before}, '{after}', '{note}', {at})"
+                      for before, after, note in (("NULL", "pending_payment", ""), ("'pending_payment'", "ready", "已支付"),
+                                                  ("'ready'", "picked_up", "门店核销"), ("'picked_up'", "ready", "撤销核销"),
+                                                  ("'pending_payment'", "cancelled", "超时未支付，自动取消"),
+                                                  ("'ready'", "cancelled", "顾客取消"), ("'pending_payment'", "ready", "到店支付"))),
+                ):
+                    c.execute(sa.text(sql))
+            flask(env, "db", "upgrade")
+            with engine.connect() as c:
+                assert c.execute(sa.text("SELECT voucher_id, order_id, generation FROM order_vouchers"
+                                         " ORDER BY voucher_id")).all() == [(5, 12, 1), (6, 12, 2)]
+                assert c.execute(sa.text("SELECT kind, note FROM order_events ORDER BY id")).all() == [
+                    ("placed", ""), ("paid", ""), ("picked_up", ""), ("pickup_undone", ""),
+                    ("expired", "超时未支付，自动取消"), ("cancelled", "顾客取消"), ("pay_at_store", "")]
+        finally:
+            engine.dispose()

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from app.core.schemas import Input
+
+INT_MAX = 2**31 - 1  # our integer columns (32-bit on PostgreSQL)
+RowId = Annotated[int, Field(ge=1, le=INT_MAX)]
 
 
 class IssueVoucher(Input):
@@ -13,8 +18,8 @@ class IssueVoucher(Input):
     valid_from: str | None = None
     valid_until: str | None = None
     valid_days: int | None = Field(default=None, ge=1, le=3660)
-    store_ids: list[int] | None = None
-    value_fen: int | None = Field(default=None, ge=0, le=10**10)
+    store_ids: list[RowId] | None = Field(default=None, max_length=1000)
+    value_fen: int | None = Field(default=None, ge=0, le=INT_MAX)
     note: str | None = Field(default=None, max_length=255)
     reference: str | None = Field(default=None, max_length=64)
 

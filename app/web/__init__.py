@@ -27,8 +27,12 @@ def register_blueprints(app: Flask) -> None:
     from app.web.counter import bp as counter_bp
     from app.web.health import bp as health_bp
     from app.web.payments import bp as payments_bp
+    from app.web import limits
+    from app.web.converters import IdConverter
     from app.web.shop import bp as shop_bp
 
+    app.url_map.converters["id"] = IdConverter  # before any rule that uses <id:...> is added
+    limits.init_app(app)  # sizes, JSON depth, NUL characters: before anything reads the request
     app.before_request(_fresh_request_cache)
     app.before_request(_same_origin)
     app.register_blueprint(health_bp)

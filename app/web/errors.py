@@ -1,7 +1,7 @@
 """One error module: JSON envelope for API and XHR requests, a friendly page for browsers."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.core import logging as applog
@@ -11,6 +11,18 @@ from app.core.database import rollback
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "too_large", 429: "too_many_tries"}
+# Werkzeug's own descriptions are English only: every HTTP error speaks the caller's language.
+HTTP_MESSAGES = {
+    400: ("请求有误。", "Bad request."),
+    401: ("请先登录或提供有效的密钥。", "Sign in or provide a valid key."),
+    403: ("没有权限执行此操作。", "You are not allowed to do this."),
+    404: ("页面或资源不存在。", "Not found."),
+    405: ("此地址不支持该请求方法。", "This HTTP method is not allowed here."),
+    413: ("请求内容过大。", "The request body is too large."),
+    415: ("不支持此内容类型。", "This content type is not supported."),
+    429: ("请求过于频繁，请稍后再试。", "Too many requests; wait a moment and try again."),
+}
+OTHER_HTTP_ERROR = ("请求无法完成。", "The request could not be completed.")
 
 
 def wants_json() -> bool:
@@ -39,11 +51,15 @@ def init_app(app: Flask) -> None:
     def _http(err: HTTPException):
         rollback()
         code = HTTP_CODES.get(err.code or 500, "error")
-        generic = DomainError(zh=err.description or "请求有误。", en=err.description or "Request error.")
+        zh, en = HTTP_MESSAGES.get(err.code or 500, OTHER_HTTP_ERROR)
+        generic = DomainError(zh=zh, en=en)
         generic.code, generic.status = code, err.code or 500
-        if code == "not_found":
-            generic.zh, generic.en = "页面或资源不存在。", "Not found."
-        return render_error(generic)
+        response = make_response(render_error(generic))
+        headers = dict(err.get_headers())
+        for name in ("Allow", "Retry-After"):  # 405 says which methods; 429/503 when to come back
+            if name in headers:
+                response.headers[name] = headers[name]
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -30,16 +30,22 @@ def upgrade():
     with op.batch_alter_table('order_vouchers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_vouchers_order_id'), ['order_id'], unique=False)
 
-    # Existing pickup vouchers name their order in source_ref ("order:<id>:<generation>"): read once, here.
-    conn = op.get_bind()
-    rows = conn.execute(sa.text("SELECT id, source_ref FROM vouchers WHERE source = 'order' AND source_ref LIKE 'order:%'"))
-    links = []
-    for voucher_id, ref in rows:
-        _, order_id, generation = ref.split(":")
-        links.append({"voucher_id": voucher_id, "order_id": int(order_id), "generation": int(generation)})
-    if links:
-        conn.execute(sa.text("INSERT INTO order_vouchers (voucher_id, order_id, generation) "
-                             "VALUES (:voucher_id, :order_id, :generation)"), links)
+    # Existing pickup vouchers name their order in source_ref ("order:<id>:<generation>"): read once, here,
+    # in SQL (so `flask db upgrade --sql` works too).
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("""
+            INSERT INTO order_vouchers (voucher_id, order_id, generation)
+            SELECT id, CAST(split_part(source_ref, ':', 2) AS INTEGER), CAST(split_part(source_ref, ':', 3) AS INTEGER)
+            FROM vouchers WHERE source = 'order' AND source_ref LIKE 'order:%'
+        """)
+    else:
+        op.execute("""
+            INSERT INTO order_vouchers (voucher_id, order_id, generation)
+            SELECT id, CAST(substr(rest, 1, instr(rest, ':') - 1) AS INTEGER),
+                   CAST(substr(rest, instr(rest, ':') + 1) AS INTEGER)
+            FROM (SELECT id, substr(source_ref, 7) AS rest FROM vouchers
+                  WHERE source = 'order' AND source_ref LIKE 'order:%')
+        """)
 
     # Each event's kind, from what the old rows said in their status and note.
     with op.batch_alter_table('order_events', schema=None) as batch_op:

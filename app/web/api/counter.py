@@ -25,7 +25,7 @@ def counter_redeem():
     return jsonify(counter_actions.redeem(actor, guess_scope(actor)))
 
 
-@bp.post("/counter/redemptions/<int:redemption_id>/undo")
+@bp.post("/counter/redemptions/<id:redemption_id>/undo")
 @key_required(KeyKind.COUNTER)
 def counter_undo(redemption_id: int):
     return jsonify(counter_actions.undo(counter_actor(), redemption_id))

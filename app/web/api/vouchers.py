@@ -1,6 +1,8 @@
 """Issuing vouchers from other systems (merchant key)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, request, url_for
 
@@ -20,13 +22,22 @@ from app.web.api.common import merchant
 from app.web.auth import key_required
 
 
+# Validity is kept within these years: far enough for any voucher, and date arithmetic on it (valid_days,
+# the end of a day) never leaves what datetime can hold.
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(3000, 1, 1, tzinfo=timezone.utc)
+
+
 def _instant(value: str | None, field: str, *, end_of_date: bool = False):
     if value is None:
         return None
     try:
-        return parse_instant(value, end_of_date=end_of_date)
-    except ValueError:
+        instant = parse_instant(value, end_of_date=end_of_date)
+    except (ValueError, OverflowError):
         raise BadRequest(field=field, zh=f"{field} 不是 ISO-8601 时间。", en=f"{field} is not ISO-8601.") from None
+    if not EARLIEST <= instant < LATEST:
+        raise BadRequest(field=field, zh=f"{field} 须在 2000 年至 2999 年之间。",
+                         en=f"{field} must be in the years 2000 to 2999.")
+    return instant
 
 
 def issued_json(voucher: Voucher) -> dict:
@@ -78,7 +89,7 @@ def _own_voucher(voucher_id: int) -> Voucher:
     return voucher
 
 
-@bp.get("/vouchers/<int:voucher_id>")
+@bp.get("/vouchers/<id:voucher_id>")
 @key_required(KeyKind.MERCHANT)
 def get_voucher(voucher_id: int):
     voucher = _own_voucher(voucher_id)
@@ -86,7 +97,7 @@ def get_voucher(voucher_id: int):
     return jsonify(issued_json(voucher) if voucher.static_qr else service.voucher_json(voucher))
 
 
-@bp.post("/vouchers/<int:voucher_id>/revoke")
+@bp.post("/vouchers/<id:voucher_id>/revoke")
 @key_required(KeyKind.MERCHANT)
 def revoke_voucher(voucher_id: int):
     data = parse(Revoke, request.get_json(silent=True))

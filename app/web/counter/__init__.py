@@ -85,7 +85,7 @@ def redeem():
     return jsonify(counter_actions.redeem(actor, _scope(actor)))
 
 
-@bp.post("/redemptions/<int:redemption_id>/undo")
+@bp.post("/redemptions/<id:redemption_id>/undo")
 @staff_required(*COUNTER_ROLES)
 def undo(redemption_id: int):
     return jsonify(counter_actions.undo(_actor(), redemption_id))

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.merchants.models import Merchant, Store
 from app.orders.service import MAX_QUANTITY
 from app.pricing import Quote, QuoteLine, quote
+from app.web.converters import parse_id
 from app.web.errors import render_error, wants_json
 from app.web.shop import bp
 from app.web.shop.session import current_member, merchant_by_slug
@@ -87,20 +88,16 @@ def cart_count(merchant_id: int) -> int:
 # ---------------------------------------------------------------------------------------------- reading
 
 def store_of(merchant: Merchant, store_id) -> Store:
-    try:
-        store = db.session.get(Store, int(store_id))
-    except (TypeError, ValueError):
-        store = None
+    row_id = parse_id(store_id)
+    store = db.session.get(Store, row_id) if row_id else None
     if store is None or store.merchant_id != merchant.id or not store.active:
         raise NotFound(zh="门店不存在或已停业。", en="This store is not available.")
     return store
 
 
 def sku_of(merchant: Merchant, sku_id) -> Sku:
-    try:
-        sku = db.session.get(Sku, int(sku_id))
-    except (TypeError, ValueError):
-        sku = None
+    row_id = parse_id(sku_id)
+    sku = db.session.get(Sku, row_id) if row_id else None
     if sku is None or not sku.active or sku.product.merchant_id != merchant.id or not sku.product.active:
         raise NotFound(zh="商品不存在或已下架。", en="This product is not sold any more.")
     return sku

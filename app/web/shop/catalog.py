@@ -18,6 +18,7 @@ from app.core.clock import now_utc
 from app.merchants.hours import is_open
 from app.pricing import QuoteLine, quote
 from app.vouchers import qr
+from app.web.converters import parse_id
 from app.web.shop import bp
 from app.web.shop.cart import cart_count, cart_of
 from app.web.shop.session import session_member_ids
@@ -30,8 +31,7 @@ GEO_COOKIE_MAX_AGE = 30 * 60
 # --- shared by the shop's catalog pages --------------------------------------------------------------
 
 def int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return parse_id(request.args.get(name, ""))
 
 
 def store_cookie_name(merchant_id: int) -> str:
@@ -39,8 +39,7 @@ def store_cookie_name(merchant_id: int) -> str:
 
 
 def remembered_store_id(merchant_id: int) -> int | None:
-    raw = request.cookies.get(store_cookie_name(merchant_id), "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return parse_id(request.cookies.get(store_cookie_name(merchant_id), ""))
 
 
 def remember_store(response: Response, merchant_id: int, store_id: int) -> Response:
@@ -124,7 +123,7 @@ def visit_or_404(slug: str) -> snapshot.Visit:
 
 # --- product ----------------------------------------------------------------------------------------
 
-@bp.get("/m/<slug>/p/<int:product_id>")
+@bp.get("/m/<slug>/p/<id:product_id>")
 def product(slug: str, product_id: int):
     # One query: the merchant row, the signed-in member confirmed, and the stock at every store.
     visit = snapshot.with_stock(slug, product_id, session_member_ids())
@@ -165,7 +164,7 @@ def product_link(merchant, product_id: int, store_id: int | None) -> str:
     return current_app.config["APP_BASE_URL"] + path
 
 
-@bp.get("/m/<slug>/p/<int:product_id>/qr.png")
+@bp.get("/m/<slug>/p/<id:product_id>/qr.png")
 def product_qr(slug: str, product_id: int):
     """A shelf or poster QR opening the product page with its store chosen."""
     cat = visit_or_404(slug).catalog
@@ -187,7 +186,7 @@ def delivery_km(metres: int) -> str:
     return f"{km:g}" if km == round(km, 1) else f"{km:.1f}"
 
 
-@bp.get("/m/<slug>/s/<int:store_id>")
+@bp.get("/m/<slug>/s/<id:store_id>")
 def store(slug: str, store_id: int):
     visit = visit_or_404(slug)
     cat = visit.catalog

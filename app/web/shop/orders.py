@@ -149,7 +149,7 @@ def checkout(slug: str):
 
 # ---------------------------------------------------------------------------------------------- paying
 
-@bp.get("/orders/<int:order_id>/pay")
+@bp.get("/orders/<id:order_id>/pay")
 def order_pay(order_id: int):
     order, member = own_order(order_id)
     if orders.cancel_if_expired(order):
@@ -166,7 +166,7 @@ def order_pay(order_id: int):
     return redirect(url_for("shop.order_page", order_id=order.id))
 
 
-@bp.get("/orders/<int:order_id>/status")
+@bp.get("/orders/<id:order_id>/status")
 def order_status(order_id: int):
     """Polled by the WeChat pay page until the payment notification has made the order ready, and by the
     order page while the order waits (payment, hand-over) or a refund is on its way."""
@@ -178,7 +178,7 @@ def order_status(order_id: int):
 
 # ---------------------------------------------------------------------------------------------- the order
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 def order_page(order_id: int):
     order, member = own_order(order_id)
     merchant = db.session.get(Merchant, order.merchant_id)
@@ -217,7 +217,7 @@ def order_page(order_id: int):
     )
 
 
-@bp.post("/orders/<int:order_id>/cancel")
+@bp.post("/orders/<id:order_id>/cancel")
 def order_cancel(order_id: int):
     order, _ = own_order(order_id)
     reason = (request.form.get("reason") or "").strip() or "顾客取消"
@@ -226,7 +226,7 @@ def order_cancel(order_id: int):
     return redirect(url_for("shop.order_page", order_id=order.id))
 
 
-@bp.post("/orders/<int:order_id>/refund")
+@bp.post("/orders/<id:order_id>/refund")
 def order_refund(order_id: int):
     """Full refund, or per line: fields qty_<line id>. A reason is required."""
     order, _ = own_order(order_id)
@@ -256,7 +256,7 @@ def order_refund(order_id: int):
 
 # ---------------------------------------------------------------------------------------------- reviews
 
-@bp.route("/orders/<int:order_id>/review/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/orders/<id:order_id>/review/<id:product_id>", methods=["GET", "POST"])
 def order_review(order_id: int, product_id: int):
     order, member = own_order(order_id)
     line = next((l for l in order.lines if l.product_id == product_id), None)
