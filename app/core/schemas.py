@@ -77,3 +77,15 @@ def parse(model: type[M], data) -> M:
         field, first = problems[0]
         raise BadRequest(field=field, zh=_sentence(field, first, "zh"), en=_sentence(field, first, "en"),
                          errors=[{"field": f, "message": _sentence(f, e, lang)} for f, e in problems]) from None
+
+
+class FormInput(BaseModel):
+    """A posted HTML form: every value arrives as text, so numbers are read from text (not strict), unknown
+    fields are ignored (a page may carry more than the view reads), text is trimmed."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+def parse_form(model: type[M], form) -> M:
+    """A form (a MultiDict of single values) through `model`; a problem is `bad_request` naming the field."""
+    return parse(model, {k: form.get(k) for k in form.keys()})

@@ -14,6 +14,7 @@ from app.catalog.models import Product
 from app.core.clock import now_utc, parse_instant
 from app.core.database import commit, rollback
 from app.core.errors import BadRequest, DomainError
+from app.core.schemas import parse_form
 from app.core.i18n import N_, current_lang
 from app.extensions import db
 from app.members.models import Member
@@ -33,6 +34,7 @@ from app.vouchers.tokens import make_holder_token
 from app.web.errors import render_error, wants_json
 from app.web.payments import checkout_for
 from app.web.shop import bp
+from app.web.shop.forms import RefundForm, ReviewForm
 from app.web.shop.cart import cart_of, clear_cart, priced_cart
 from app.web.shop.session import current_member, member_required, merchant_by_slug
 
@@ -230,26 +232,13 @@ def order_cancel(order_id: int):
 def order_refund(order_id: int):
     """Full refund, or per line: fields qty_<line id>. A reason is required."""
     order, _ = own_order(order_id)
-    reason = (request.form.get("reason") or "").strip()
-    detail = (request.form.get("detail") or "").strip()
-    if reason == "其他" and detail:
-        reason = detail
-    elif detail:
-        reason = f"{reason}：{detail}"
-    if not reason:
+    form = parse_form(RefundForm, request.form)
+    if not form.full_reason:
         raise BadRequest(field="reason", zh="请选择退款原因。", en="Choose a reason for the refund.")
-    quantities = {}
-    for line in order.lines:
-        raw = request.form.get(f"qty_{line.id}")
-        if raw is None:
-            continue
-        try:
-            quantities[line.id] = int(raw)
-        except ValueError:
-            raise BadRequest(field="lines", zh="退款数量有误。", en="Wrong refund quantity.") from None
+    quantities = {l.id: form.quantities[l.id] for l in order.lines if l.id in form.quantities}
     if not quantities or all(quantities.get(l.id) == l.open_quantity for l in order.lines):
         quantities = None  # the whole order
-    orders.refund(order, reason=reason[:255], quantities=quantities)
+    orders.refund(order, reason=form.full_reason[:255], quantities=quantities)
     flash("退款申请已提交")
     return redirect(url_for("shop.order_page", order_id=order.id))
 
@@ -266,12 +255,8 @@ def order_review(order_id: int, product_id: int):
         raise reviews.ReviewNotAllowed()
     merchant = db.session.get(Merchant, order.merchant_id)
     if request.method == "POST":
-        try:
-            rating = int(request.form.get("rating", ""))
-        except ValueError:
-            rating = 0
-        reviews.write_review(order, member.id, product_id, rating=rating, body=request.form.get("body") or "",
-                             now=now_utc())
+        form = parse_form(ReviewForm, request.form)
+        reviews.write_review(order, member.id, product_id, rating=form.rating, body=form.body, now=now_utc())
         flash("感谢评价！")
         return redirect(url_for("shop.me", slug=merchant.slug))
     existing = reviews.review_of(order, product_id)
