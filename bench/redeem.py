@@ -139,6 +139,8 @@ def db_check(db_url: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.redeem", description=__doc__.split("\n\n")[0])
     ap.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
+    ap.add_argument("--redis", default=None, help="REDIS_URL for the app (default: Redis db 14 with PostgreSQL, "
+                    "as deployed; none with SQLite); 'none' for none")
     ap.add_argument("--vouchers", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=5000, help="measured requests per scenario and round")
     ap.add_argument("--warmup", type=int, default=300, help="unmeasured requests per scenario first")
@@ -176,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  generated {len(all_codes):,} codes in {meta['codes_seconds']} s", flush=True)
 
     with server.fresh_database(args.engine, args.admin_url) as db_url:
-        env = server.app_env(db_url)
+        meta["redis"] = server.redis_for(args.engine, args.redis)
+        env = server.app_env(db_url, redis_url=meta["redis"])
         t = time.perf_counter()
         demo = server.prepare(env)
         meta["prepare_seconds"] = round(time.perf_counter() - t, 2)

@@ -29,8 +29,19 @@ def fresh_database(engine: str, admin_url: str | None = None):
         yield url
 
 
-def app_env(db_url: str, **extra: str) -> dict:
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
+
+
+def redis_for(engine: str, asked: str | None) -> str:
+    """As deployed: PostgreSQL with Redis (tries counted there), SQLite alone (tries counted in the database)."""
+    if asked is not None:
+        return "" if asked == "none" else asked
+    return os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS) if engine == "postgresql" else ""
+
+
+def app_env(db_url: str, *, redis_url: str = "", **extra: str) -> dict:
     return live.app_env(db_url, **{
+        "REDIS_URL": redis_url,
         "SECRET_KEY": "bench-secret",
         "LOG_LEVEL": "WARNING",  # no per-request log line
         "GUESS_LIMITS": HIGH_LIMIT,

@@ -288,6 +288,8 @@ def place_orders(base: str, slug: str, engine: sa.Engine, meter: cpu.Meter, stor
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.shop", description=__doc__.split("\n\n")[0])
     ap.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
+    ap.add_argument("--redis", default=None, help="REDIS_URL for the app (default: Redis db 14 with PostgreSQL, "
+                    "as deployed; none with SQLite); 'none' for none")
     ap.add_argument("--requests", type=int, default=3000, help="measured page requests per scenario and round")
     ap.add_argument("--warmup", type=int, default=300, help="unmeasured page requests per scenario first")
     ap.add_argument("--rounds", type=int, default=2, help="rounds of pages and of order placement; median reported")
@@ -319,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
 
     with server.fresh_database(args.engine, args.admin_url) as db_url:
-        env = server.app_env(db_url)
+        meta["redis"] = server.redis_for(args.engine, args.redis)
+        env = server.app_env(db_url, redis_url=meta["redis"])
         t = time.perf_counter()
         demo = server.prepare(env)
         meta["prepare_seconds"] = round(time.perf_counter() - t, 2)

@@ -275,7 +275,10 @@ def _earn_points(order: Order, paid_fen: int, *, ref: str) -> None:
 
 
 def order_for_voucher(voucher: Voucher) -> Order | None:
-    """The order a voucher hands over (any of its generations), by the typed link."""
+    """The order a voucher hands over (any of its generations), by the typed link. Only vouchers issued for
+    orders have one: others (API, coupons) are answered without a query, on the counter's hot path."""
+    if voucher.source is not VoucherSource.ORDER:
+        return None
     return db.session.execute(sa.select(Order).join(OrderVoucher, OrderVoucher.order_id == Order.id)
                               .where(OrderVoucher.voucher_id == voucher.id)).scalar_one_or_none()
 
