@@ -57,6 +57,15 @@ def _refresh_profile(member: Member, nickname: str, avatar_url: str) -> Member:
     return member
 
 
+def name_of(member_id: int | None) -> str | None:
+    """How every screen names a member (Member.display_name: the nickname, else 会员<id>); None for no member.
+    The counter shows this before and after redeeming, so a customer has one name there."""
+    if member_id is None:
+        return None
+    member = db.session.get(Member, member_id)
+    return member.display_name if member is not None else f"会员{member_id}"
+
+
 def demo_member(merchant_id: int, nickname: str) -> Member:
     """The simulated WeChat sign-in of the embedded default: a member per nickname, marked as demo."""
     nickname = nickname.strip()[:32] or "演示顾客"

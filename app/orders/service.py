@@ -323,9 +323,8 @@ def counter_info(voucher: Voucher) -> dict | None:
     if order is None:
         return None
     due = order.total_fen - order.refunded_fen if order.pay_method is PayMethod.STORE and order.paid_at is None else 0
-    member = db.session.get(Member, order.member_id)
     return {"id": order.id, "number": order.number, "status": order.status.value, "pay_method": order.pay_method.value,
-            "amount_due_fen": due, "total_fen": order.total_fen, "member": member.display_name if member else "",
+            "amount_due_fen": due, "total_fen": order.total_fen, "member": members.name_of(order.member_id) or "",
             "fulfilment": order.fulfilment.value, "delivery_address": order.delivery_address,
             "delivery_phone": order.delivery_phone}
 

@@ -174,7 +174,8 @@
   function fillVoucher(panel, v) {
     setSlot(panel, 'title', v.title);
     setSlot(panel, 'handover', v.handover || v.title);
-    setSlot(panel, 'holder', v.member_id ? T.member + ' #' + v.member_id : T.bearer);
+    // The customer by the one name the shop uses (member_name), before redeeming and in every refusal alike.
+    setSlot(panel, 'holder', v.member_id ? (v.member_name || T.member + v.member_id) : T.bearer);
     setSlot(panel, 'uses', v.uses_left + ' / ' + v.uses_total + ' ' + T.times);
     // valid_until is exclusive: show the last minute it is still valid.
     setSlot(panel, 'valid', v.valid_until ? fmtTime(new Date(new Date(v.valid_until).getTime() - 1000).toISOString()) : T.no_limit);
@@ -195,7 +196,6 @@
     setSlot(panel, 'due', due > 0 ? T.due.replace('{amount}', yuan(due)) : T.paid);
     slot(panel, 'due').classList.toggle('is-due', due > 0);
     setSlot(panel, 'order-number', order.number);
-    if (order.member) setSlot(panel, 'holder', order.member);  // the customer's name rather than a member number
     var delivery = order.fulfilment === 'delivery';
     slot(panel, 'delivery-row').hidden = !delivery;
     if (delivery) setSlot(panel, 'delivery', (order.delivery_address || '') + (order.delivery_phone ? ' · ' + order.delivery_phone : ''));

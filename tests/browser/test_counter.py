@@ -243,6 +243,19 @@ def test_a_pay_at_store_order_shows_what_to_collect_before_handing_over(tablet, 
     expect(tablet.get_by_test_id("success")).to_have_attribute("data-state", "undone")
     expect(tablet.get_by_test_id("success-money")).to_have_text(f"请退还 ¥{amount}")
 
+    # Redeemed again, a second look-up is refused naming the customer as before, not by a member number.
+    tablet.get_by_test_id("next").click()
+    tablet.get_by_test_id("code-input").fill(code)
+    tablet.get_by_test_id("lookup").click()
+    holder = result.locator("[data-slot=holder]")
+    expect(holder).to_have_text("到店付")
+    tablet.get_by_test_id("confirm").click()
+    tablet.get_by_test_id("next").click()
+    tablet.get_by_test_id("code-input").fill(code)
+    tablet.get_by_test_id("lookup").click()
+    expect(result).to_have_attribute("data-code", "already_redeemed")
+    expect(holder).to_have_text("到店付")
+
 
 def test_a_voucher_without_an_order_shows_no_order_box(tablet, base, issue):
     voucher = issue("可颂兑换券", handover="可颂 1 个")
