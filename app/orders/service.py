@@ -25,7 +25,9 @@ from app.members import phone as phones
 from app.members import service as members
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
-from app.orders.errors import OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed
+from app.orders.errors import (
+    FieldErrors, OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed,
+)
 from app.orders.models import (
     TRANSITIONS, Fulfilment, Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus, OrderVoucher,
 )
@@ -111,19 +113,28 @@ def place_order(
     else:
         if not store.delivery_radius_m:
             raise BadRequest(field="fulfilment", zh="本店不提供配送。", en="This store does not deliver.")
+        # Every field problem at once (FieldErrors), so the shopper fixes the form in one round trip.
+        problems = []
         if not (delivery_address or "").strip():
-            raise BadRequest(field="delivery_address", zh="请填写配送地址。", en="Enter a delivery address.")
+            problems.append(BadRequest(field="delivery_address", zh="请填写配送地址。", en="Enter a delivery address."))
         try:
             delivery_phone = phones.normalise(delivery_phone)
         except phones.BadPhone:
-            raise BadRequest(field="delivery_phone", zh="请填写正确的 11 位手机号，方便门店配送时联系你。",
-                             en="Enter an 11-digit mobile number so the store can call you about the delivery.") from None
+            problems.append(BadRequest(
+                field="delivery_phone", zh="请填写正确的 11 位手机号，方便门店配送时联系你。",
+                en="Enter an 11-digit mobile number so the store can call you about the delivery."))
         if delivery_lat is None or delivery_lng is None:
-            raise BadRequest(field="delivery_location", zh="请允许获取位置，以确认在配送范围内。",
-                             en="Share your location so we can check the delivery range.")
-        distance = distance_m(store.latitude, store.longitude, delivery_lat, delivery_lng)
-        if distance > store.delivery_radius_m:
-            raise OutOfDeliveryRange(distance_m=distance, radius_m=store.delivery_radius_m)
+            problems.append(BadRequest(field="delivery_location", zh="请允许获取位置，以确认在配送范围内。",
+                                       en="Share your location so we can check the delivery range."))
+        else:
+            distance = distance_m(store.latitude, store.longitude, delivery_lat, delivery_lng)
+            if distance > store.delivery_radius_m:
+                far = OutOfDeliveryRange(distance_m=distance, radius_m=store.delivery_radius_m)
+                if not problems:
+                    raise far
+                problems.append(BadRequest(field="delivery_location", zh=far.message("zh"), en=far.message("en")))
+        if problems:
+            raise FieldErrors(problems)
 
     quoted = quote([(skus[sku_id], qty) for sku_id, qty in wanted.items()], member=member)
     order_lines = []

@@ -279,6 +279,7 @@ def checkout(slug: str):
         discounts=priced.quote.discounts_by_kind(),
         slots=pickup_slots(store, now_utc()), online=online, error=error, form=request.form,
         nonce=request.form.get("nonce") or secrets.token_urlsafe(12), buy=buy,
+        field_errors={e["field"]: e["message"] for e in (error or {}).get("errors", [])},
     ), status
 
 
