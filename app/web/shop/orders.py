@@ -144,6 +144,8 @@ i18n.register({
     "退款 ¥{amount} 处理中，将原路退回": "Refund of ¥{amount} in progress; it goes back the way you paid",
     "退款 ¥{amount} 未成功，请联系门店": "Refund of ¥{amount} did not go through; contact the store",
     "确定提交退款吗？提交后不能撤销。": "Submit this refund? It cannot be undone.",
+    "确定": "OK",
+    "暂不取消": "Keep the order",
     "不想要了": "Changed my mind",
     "买错了/买多了": "Ordered by mistake / too many",
     "门店缺货": "Out of stock at the store",
