@@ -158,12 +158,32 @@ def test_buy_for_pickup_pay_in_the_sandbox_and_redeem_at_the_counter(phone, base
         return through; }""")
     assert let_through == 1
     phone.reload()
+    long_review = "奶香很足，温度刚好，" * 50  # 500 characters
+    phone.locator("[data-testid=review-form] textarea[name=body]").fill(long_review)
     phone.get_by_test_id("review-submit").click()
     phone.wait_for_url(re.compile(rf"/m/{SLUG}/me$"))
     assert len(reviews) == 1
     expect(phone.locator(".sp-flash")).to_have_text("感谢评价！")
     expect(phone.locator(".sp-flash")).to_be_visible()
     full_shot(phone, "me-reviewed")
+
+    # On the product page the long review folds after three lines, with 展开 / 收起.
+    open_product(phone, base, "拿铁")
+    review = phone.locator(".pd-review", has_text="奶香很足")
+    body, more = review.get_by_test_id("review-body"), review.get_by_test_id("review-more")
+    line = float(body.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)"))
+    folded = body.bounding_box()["height"]
+    assert folded <= 3 * line + 2, (folded, line)
+    expect(more).to_have_text("展开")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    more.click()
+    expect(more).to_have_text("收起")
+    expect(more).to_have_attribute("aria-expanded", "true")
+    assert body.bounding_box()["height"] > folded + 2 * line  # the rest of it
+    full_shot(phone, "product-review-open")
+    more.click()
+    expect(more).to_have_text("展开")
+    assert body.bounding_box()["height"] == folded
 
 
 def test_refund_voids_the_voucher_and_a_redeemed_order_cannot_be_refunded(phone, base, demo):

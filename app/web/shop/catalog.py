@@ -27,6 +27,8 @@ GEO_COOKIE = "geo"
 GEO_COOKIE_MAX_AGE = 30 * 60
 
 i18n.register({
+    "展开": "More",
+    "收起": "Less",
     "搜索商品": "Search products",
     "搜索": "Search",
     "附近门店": "Nearest stores",
