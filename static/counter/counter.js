@@ -275,8 +275,8 @@
   function showRefused(error, text) {
     error = error || {};
     if (error.code === 'too_many_tries') { showPaused(error, text); return; }
-    if (error.code === 'network' || error.code === 'server_error') {
-      showNotice('unchecked', error.code, T.not_checked, error.message || T.server_error, text);
+    if (error.code === 'network') {  // the look-up never reached the server: nothing is known of the voucher
+      showNotice('unchecked', error.code, T.not_checked, error.message || T.network, text);
       return;
     }
     var v = error.voucher || null;

@@ -307,3 +307,19 @@ def test_a_locked_counter_says_it_is_paused_and_until_when_not_that_the_voucher_
     expect(result).to_have_attribute("data-state", "resumed")
     expect(verdict).to_have_text("可以重新查询")
     expect(countdown).to_be_hidden()
+
+
+def test_a_look_up_that_never_reached_the_server_is_not_called_a_bad_voucher(tablet, base, issue):
+    voucher = issue("可颂兑换券")
+    sign_in(tablet, base)
+    tablet.route("**/counter/verify", lambda route: route.abort("internetdisconnected"))
+    tablet.get_by_test_id("code-input").fill(voucher["code"])
+    tablet.get_by_test_id("lookup").click()
+    result = tablet.get_by_test_id("result")
+    expect(result).to_have_attribute("data-state", "unchecked")
+    expect(tablet.get_by_test_id("result-verdict")).to_have_text("未能查询")
+    expect(tablet.get_by_test_id("result-message")).to_have_text("网络异常，请检查网络后重试。")
+    tablet.unroute("**/counter/verify")
+    tablet.get_by_test_id("lookup").click()
+    expect(result).to_have_attribute("data-state", "ok")
+    expect(tablet.get_by_test_id("result-verdict")).to_have_text("可核销")
