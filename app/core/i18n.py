@@ -169,4 +169,13 @@ EN.update({
     "请向店员出示，由店员扫码核销": "Show it to the cashier, who scans it to redeem",
     "无法识别此券": "This voucher cannot be read",
     "核销二维码": "Redemption QR code",
+    # The counter paused for wrong tries (too_many_tries), or could not ask: not a verdict on a voucher.
+    "已暂停查询": "Lookups paused",
+    "本机输错次数过多，已暂停查询，请于 {time} 后再试": "Too many wrong codes on this device: lookups are paused; try again after {time}",
+    "本店输错次数过多，已暂停查询，请于 {time} 后再试": "Too many wrong codes at this store: lookups are paused; try again after {time}",
+    "本网络输错次数过多，已暂停查询，请于 {time} 后再试": "Too many wrong codes from this network: lookups are paused; try again after {time}",
+    "还需等待 {seconds} 秒": "{seconds} s to wait",
+    "可以重新查询": "Lookups open again",
+    "请重新输入或扫描券码。": "Type or scan the code again.",
+    "未能查询": "Could not check",
 })

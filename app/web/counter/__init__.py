@@ -6,7 +6,6 @@ import secrets
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
-from app.core import i18n
 from app.core.database import rollback
 from app.core.errors import DomainError, Forbidden
 from app.extensions import db
@@ -18,18 +17,6 @@ from app.web import counter_actions
 from app.web.auth import current_staff, sign_in_staff, staff_required
 
 bp = Blueprint("counter", __name__)
-
-i18n.register({
-    # The counter paused for wrong tries (too_many_tries), or could not ask: not a verdict on a voucher.
-    "已暂停查询": "Lookups paused",
-    "本机输错次数过多，已暂停查询，请于 {time} 后再试": "Too many wrong codes on this device: lookups are paused; try again after {time}",
-    "本店输错次数过多，已暂停查询，请于 {time} 后再试": "Too many wrong codes at this store: lookups are paused; try again after {time}",
-    "本网络输错次数过多，已暂停查询，请于 {time} 后再试": "Too many wrong codes from this network: lookups are paused; try again after {time}",
-    "还需等待 {seconds} 秒": "{seconds} s to wait",
-    "可以重新查询": "Lookups open again",
-    "请重新输入或扫描券码。": "Type or scan the code again.",
-    "未能查询": "Could not check",
-})
 
 COUNTER_ROLES = (Role.CASHIER, Role.STORE_MANAGER)
 
