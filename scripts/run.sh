@@ -1,12 +1,48 @@
 #!/usr/bin/env bash
-# `make run`: a Huey worker beside gunicorn; stopping one (Ctrl-C) stops both.
+# `make run`: gunicorn and a Huey worker side by side. Ctrl-C (or a TERM) stops both and exits 0; if one of
+# them stops by itself, the other is stopped too and its status is the script's.
+#
+# BIND (default 127.0.0.1:5000) is where gunicorn listens (gunicorn.conf.py reads it too); the URLs printed
+# follow it (0.0.0.0 is printed as 127.0.0.1), and so do the links the app makes (QR codes, WeChat) unless
+# APP_BASE_URL is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.venv/bin
+BIN=${BIN:-.venv/bin}
 
-$BIN/huey_consumer app.jobs.huey --workers 1 --worker-type thread --quiet &
+export BIND=${BIND:-127.0.0.1:5000}
+host=${BIND%:*}
+port=${BIND##*:}
+case "$host" in
+  0.0.0.0 | "" | "[::]" | "::") host=127.0.0.1 ;;
+esac
+url="http://$host:$port"
+export APP_BASE_URL=${APP_BASE_URL:-$url}
+
+# Started in the background, so Ctrl-C reaches this script's trap (and, from a terminal, the two children too).
+"$BIN/huey_consumer" app.jobs.huey --workers 1 --worker-type thread --quiet &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+"$BIN/gunicorn" wsgi:app -c gunicorn.conf.py &
+web=$!
 
-echo "o2o-store: serving http://127.0.0.1:5000 (shop /, counter /counter/, API /api/v1/openapi.json); Ctrl-C stops"
-$BIN/gunicorn wsgi:app -c gunicorn.conf.py
+stop_both() {
+  kill -TERM "$web" "$worker" 2>/dev/null || true
+  wait "$web" 2>/dev/null || true
+  wait "$worker" 2>/dev/null || true
+}
+
+on_signal() {
+  trap - INT TERM
+  stop_both
+  exit 0  # stopped as asked: not an error for make
+}
+trap on_signal INT TERM
+
+echo "o2o-store: serving $url/ (shop /, counter /counter/, API /api/v1/openapi.json); links $APP_BASE_URL; Ctrl-C stops"
+
+set +e
+wait -n "$web" "$worker"
+status=$?
+set -e
+trap - INT TERM
+stop_both
+exit "$status"

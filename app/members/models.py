@@ -35,6 +35,7 @@ class Member(db.Model):
 
     @property
     def display_name(self) -> str:
+        """The one name every screen uses for this member (shop, counter, refusals): app.members.service.name_of."""
         return self.nickname or (f"会员{self.id}")
 
 

@@ -1,13 +1,47 @@
 """Members: find or create by WeChat identity, demo sign-in, and the points ledger."""
 from __future__ import annotations
 
+import unicodedata
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import now_utc
 from app.core.database import insert_ignoring_conflict
+from app.core.errors import BadRequest
 from app.extensions import db
 from app.members.models import Member, PointsEntry
+
+
+NICKNAME_COLUMN = 64  # members.nickname
+DEMO_NICKNAME_MAX = 32  # what the demo sign-in lets a person type
+_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}  # zero-width joiner, variation selectors, keycap
+
+
+class NicknameTooLong(BadRequest):
+    zh = "昵称最多 {max} 个字，你输入了 {n} 个，请改短一些。"
+    en = "A nickname has at most {max} characters; this one has {n}. Please shorten it."
+
+
+def _continues(ch: str) -> bool:
+    """True for a code point that belongs to the character before it (a combining mark, a joiner, an emoji
+    modifier or variation selector): a cut just before it would split what the reader sees as one."""
+    return bool(unicodedata.combining(ch)) or ch in _JOINERS or 0x1F3FB <= ord(ch) <= 0x1F3FF \
+        or 0xE0020 <= ord(ch) <= 0xE007F
+
+
+def fit_nickname(name: str, limit: int = NICKNAME_COLUMN) -> str:
+    """A profile name (from WeChat) as stored: whole when it fits, else cut to `limit` with an ellipsis, at
+    the start of a character the reader sees as one (an emoji sequence or an accented letter stays whole or
+    goes)."""
+    name = (name or "").strip()
+    if len(name) <= limit:
+        return name
+    end = limit - 1  # room for the ellipsis
+    # Step back while name[end] continues the character before it, or follows a joiner (👨‍👩‍👧).
+    while end > 0 and (_continues(name[end]) or name[end - 1] == "\u200d"):
+        end -= 1
+    return name[:end].rstrip() + "…"
 
 
 def member_for_wechat(merchant_id: int, *, openid: str, unionid: str | None = None, nickname: str = "",
@@ -24,7 +58,7 @@ def member_for_wechat(merchant_id: int, *, openid: str, unionid: str | None = No
                 _take_openid(by_union, openid)
             return _refresh_profile(by_union, nickname, avatar_url)
     db.session.execute(insert_ignoring_conflict(Member, dict(
-        merchant_id=merchant_id, openid=openid, unionid=unionid, nickname=nickname[:64],
+        merchant_id=merchant_id, openid=openid, unionid=unionid, nickname=fit_nickname(nickname),
         avatar_url=avatar_url[:512], points=0, is_demo=False, created_at=now_utc(),
     ), ["merchant_id", "openid"]))
     member = db.session.execute(
@@ -50,16 +84,29 @@ def _take_openid(member: Member, openid: str) -> None:
 
 def _refresh_profile(member: Member, nickname: str, avatar_url: str) -> Member:
     if nickname:
-        member.nickname = nickname[:64]
+        member.nickname = fit_nickname(nickname)
     if avatar_url:
         member.avatar_url = avatar_url[:512]
     db.session.flush()
     return member
 
 
+def name_of(member_id: int | None) -> str | None:
+    """How every screen names a member (Member.display_name: the nickname, else 会员<id>); None for no member.
+    The counter shows this before and after redeeming, so a customer has one name there."""
+    if member_id is None:
+        return None
+    member = db.session.get(Member, member_id)
+    return member.display_name if member is not None else f"会员{member_id}"
+
+
 def demo_member(merchant_id: int, nickname: str) -> Member:
-    """The simulated WeChat sign-in of the embedded default: a member per nickname, marked as demo."""
-    nickname = nickname.strip()[:32] or "演示顾客"
+    """The simulated WeChat sign-in of the embedded default: a member per nickname, marked as demo. A typed
+    nickname longer than DEMO_NICKNAME_MAX is refused (NicknameTooLong), not cut without a word."""
+    nickname = nickname.strip()
+    if len(nickname) > DEMO_NICKNAME_MAX:
+        raise NicknameTooLong(field="nickname", max=DEMO_NICKNAME_MAX, n=len(nickname))
+    nickname = nickname or "演示顾客"
     member = member_for_wechat(merchant_id, openid=f"demo:{nickname}", nickname=nickname)
     member.is_demo = True
     db.session.flush()

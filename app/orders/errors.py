@@ -1,4 +1,4 @@
-from app.core.errors import DomainError
+from app.core.errors import BadRequest, DomainError
 
 
 class OutOfStock(DomainError):
@@ -35,3 +35,20 @@ class PickedUp(DomainError):
     code, status = "already_picked_up", 409
     zh = "订单已取货，不能退款；如需退款请先由门店撤销核销。"
     en = "The order was picked up; the store must undo the redemption before a refund."
+
+
+class FieldErrors(BadRequest):
+    """Every problem with the form's fields at once (a delivery checkout: address, phone, location), so the
+    shopper fixes them in one go. `problems` are errors naming their `field`; the body lists them in
+    `errors` ([{field, message}], as body validation does) and `field` names the first."""
+    zh = "请完善以下 {_n} 项信息。"
+    en = "Please fix the {_n} fields below."
+
+    def __init__(self, problems: list[DomainError]):
+        self.problems = problems
+        super().__init__(_n=len(problems), field=problems[0].details.get("field", ""))
+
+    def to_dict(self, lang: str = "zh") -> dict:
+        body = super().to_dict(lang)
+        body["errors"] = [{"field": p.details.get("field", ""), "message": p.message(lang)} for p in self.problems]
+        return body

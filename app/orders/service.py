@@ -26,7 +26,9 @@ from app.members import service as members
 from app.members.models import Member
 from app.merchants import hours
 from app.merchants.models import Merchant, Store
-from app.orders.errors import ClosedBeforeReady, OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed
+from app.orders.errors import (
+    ClosedBeforeReady, FieldErrors, OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed,
+)
 from app.orders.models import (
     TRANSITIONS, Fulfilment, Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus, OrderVoucher,
 )
@@ -112,19 +114,28 @@ def place_order(
         if not store.delivery_radius_m:
             raise BadRequest(field="fulfilment", zh="本店不提供配送。", en="This store does not deliver.")
         _check_open(store, None, now)  # a store delivers while it is open, as soon as possible
+        # Every field problem at once (FieldErrors), so the shopper fixes the form in one round trip.
+        problems = []
         if not (delivery_address or "").strip():
-            raise BadRequest(field="delivery_address", zh="请填写配送地址。", en="Enter a delivery address.")
+            problems.append(BadRequest(field="delivery_address", zh="请填写配送地址。", en="Enter a delivery address."))
         try:
             delivery_phone = phones.normalise(delivery_phone)
         except phones.BadPhone:
-            raise BadRequest(field="delivery_phone", zh="请填写正确的 11 位手机号，方便门店配送时联系你。",
-                             en="Enter an 11-digit mobile number so the store can call you about the delivery.") from None
+            problems.append(BadRequest(
+                field="delivery_phone", zh="请填写正确的 11 位手机号，方便门店配送时联系你。",
+                en="Enter an 11-digit mobile number so the store can call you about the delivery."))
         if delivery_lat is None or delivery_lng is None:
-            raise BadRequest(field="delivery_location", zh="请允许获取位置，以确认在配送范围内。",
-                             en="Share your location so we can check the delivery range.")
-        distance = distance_m(store.latitude, store.longitude, delivery_lat, delivery_lng)
-        if distance > store.delivery_radius_m:
-            raise OutOfDeliveryRange(distance_m=distance, radius_m=store.delivery_radius_m)
+            problems.append(BadRequest(field="delivery_location", zh="请允许获取位置，以确认在配送范围内。",
+                                       en="Share your location so we can check the delivery range."))
+        else:
+            distance = distance_m(store.latitude, store.longitude, delivery_lat, delivery_lng)
+            if distance > store.delivery_radius_m:
+                far = OutOfDeliveryRange(distance_m=distance, radius_m=store.delivery_radius_m)
+                if not problems:
+                    raise far
+                problems.append(BadRequest(field="delivery_location", zh=far.message("zh"), en=far.message("en")))
+        if problems:
+            raise FieldErrors(problems)
 
     quoted = quote([(skus[sku_id], qty) for sku_id, qty in wanted.items()], member=member)
     order_lines = []
@@ -331,9 +342,8 @@ def counter_info(voucher: Voucher) -> dict | None:
     if order is None:
         return None
     due = order.total_fen - order.refunded_fen if order.pay_method is PayMethod.STORE and order.paid_at is None else 0
-    member = db.session.get(Member, order.member_id)
     return {"id": order.id, "number": order.number, "status": order.status.value, "pay_method": order.pay_method.value,
-            "amount_due_fen": due, "total_fen": order.total_fen, "member": member.display_name if member else "",
+            "amount_due_fen": due, "total_fen": order.total_fen, "member": members.name_of(order.member_id) or "",
             "fulfilment": order.fulfilment.value, "delivery_address": order.delivery_address,
             "delivery_phone": order.delivery_phone}
 

@@ -90,6 +90,17 @@ class Voucher(db.Model):
     def store_ids(self) -> list[int]:
         return sorted(link.store_id for link in self.store_links)
 
+    @property
+    def leads_with_goods(self) -> bool:
+        """A shop order's voucher: its holder thinks of it as what they bought, so their pages lead with the
+        goods (`handover`, e.g. 拿铁（中杯）×2、可颂（原味）×1) and put the title (store, order number) below.
+        The counter and the API keep the title as the title."""
+        return self.source is VoucherSource.ORDER and bool(self.handover)
+
+    @property
+    def holder_heading(self) -> str:
+        return self.handover if self.leads_with_goods else self.title
+
 
 class VoucherStore(db.Model):
     __tablename__ = "voucher_stores"

@@ -16,6 +16,7 @@ from app.core import states
 from app.core.clock import end_of_day, iso, month_day_time, now_utc, shanghai_today, start_of_day
 from app.core.errors import BadRequest
 from app.extensions import db
+from app.members.service import name_of
 from app.merchants.models import ApiKey, Merchant, Staff, Store
 from app.vouchers import codes
 from app.vouchers.errors import (
@@ -306,6 +307,7 @@ def voucher_json(voucher: Voucher, now: datetime | None = None) -> dict:
         "valid_until": iso(voucher.valid_until),
         "store_ids": None if voucher.all_stores else voucher.store_ids,
         "member_id": voucher.member_id,
+        "member_name": name_of(voucher.member_id),
         "source": voucher.source.value,
         "note": voucher.note,
     }

@@ -148,6 +148,7 @@
   }
 
   function hideAll() {
+    stopPause();
     result.hidden = true;
     result.dataset.state = '';
     result.dataset.code = '';
@@ -174,7 +175,8 @@
   function fillVoucher(panel, v) {
     setSlot(panel, 'title', v.title);
     setSlot(panel, 'handover', v.handover || v.title);
-    setSlot(panel, 'holder', v.member_id ? T.member + ' #' + v.member_id : T.bearer);
+    // The customer by the one name the shop uses (member_name), before redeeming and in every refusal alike.
+    setSlot(panel, 'holder', v.member_id ? (v.member_name || T.member + v.member_id) : T.bearer);
     setSlot(panel, 'uses', v.uses_left + ' / ' + v.uses_total + ' ' + T.times);
     // valid_until is exclusive: show the last minute it is still valid.
     setSlot(panel, 'valid', v.valid_until ? fmtTime(new Date(new Date(v.valid_until).getTime() - 1000).toISOString()) : T.no_limit);
@@ -195,7 +197,6 @@
     setSlot(panel, 'due', due > 0 ? T.due.replace('{amount}', yuan(due)) : T.paid);
     slot(panel, 'due').classList.toggle('is-due', due > 0);
     setSlot(panel, 'order-number', order.number);
-    if (order.member) setSlot(panel, 'holder', order.member);  // the customer's name rather than a member number
     var delivery = order.fulfilment === 'delivery';
     slot(panel, 'delivery-row').hidden = !delivery;
     if (delivery) setSlot(panel, 'delivery', (order.delivery_address || '') + (order.delivery_phone ? ' · ' + order.delivery_phone : ''));
@@ -222,8 +223,62 @@
     result.scrollIntoView({block: 'nearest', behavior: 'smooth'});
   }
 
+  // ------------------------------------------------------------------ paused / not looked up
+  // A refusal before any lookup says nothing about the voucher: not the red 不可核销 verdict, but the
+  // counter's own state. Too many wrong tries pauses this device (or store, or network) until retry_at.
+  var pauseTimer = null;
+
+  function stopPause() {
+    clearInterval(pauseTimer);
+    pauseTimer = null;
+    slot(result, 'countdown').hidden = true;
+  }
+
+  function showNotice(state, code, verdict, message, text) {
+    hideAll();
+    result.dataset.state = state;
+    result.dataset.code = code;
+    result.className = 'ct-panel ct-panel_notice';
+    setSlot(result, 'verdict', verdict);
+    setSlot(result, 'message', message);
+    slot(result, 'message').hidden = false;
+    slot(result, 'voucher-box').hidden = true;
+    fillOrder(result, null);
+    setSlot(result, 'cancel-label', T.next);
+    setSlot(result, 'code', shortText(text));
+    confirmBtn.hidden = true;
+    result.hidden = false;
+    result.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+  }
+
+  function showPaused(error, text) {
+    var until = Date.parse(error.retry_at || '');
+    var scope = {store: 'paused_store', ip: 'paused_ip'}[error.scope] || 'paused_device';
+    var time = error.retry_at_local || (isNaN(until) ? '' : fmtTime(error.retry_at).slice(-5));
+    showNotice('paused', 'too_many_tries', T.paused, time ? T[scope].replace('{time}', time) : error.message, text);
+    if (isNaN(until)) return;
+    var countdown = slot(result, 'countdown');
+    function tick() {
+      var left = Math.ceil((until - Date.now()) / 1000);
+      if (left > 0) {
+        countdown.textContent = T.paused_left.replace('{seconds}', left);
+        countdown.hidden = false;
+        return;
+      }
+      showNotice('resumed', '', T.resumed, T.resumed_hint, text);
+      input.focus();
+    }
+    tick();
+    if (!countdown.hidden) pauseTimer = setInterval(tick, 1000);
+  }
+
   function showRefused(error, text) {
     error = error || {};
+    if (error.code === 'too_many_tries') { showPaused(error, text); return; }
+    if (error.code === 'network') {  // the look-up never reached the server: nothing is known of the voucher
+      showNotice('unchecked', error.code, T.not_checked, error.message || T.network, text);
+      return;
+    }
     var v = error.voucher || null;
     result.dataset.state = 'refused';
     result.dataset.code = error.code || 'error';

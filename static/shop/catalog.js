@@ -1,5 +1,5 @@
 /* Catalog pages: the "nearest stores" button, store choice reloads the page, price follows the chosen SKU,
-   the photo gallery's "2 / 3". */
+   the photo gallery's "2 / 3", long reviews folded with 展开/收起. */
 (function () {
   'use strict';
   var near = document.querySelector('[data-near]');
@@ -33,6 +33,17 @@
       var label = document.querySelector('label[for="' + radio.id + '"] .pd-sku__price');
       if (price && label) price.innerHTML = label.innerHTML;
       if (qty) qty.max = radio.getAttribute('data-stock');
+    });
+  });
+  // A review cut at three lines offers 展开; the button shows only when the text is really cut.
+  Array.prototype.forEach.call(document.querySelectorAll('[data-fold-toggle]'), function (btn) {
+    var body = document.getElementById(btn.getAttribute('aria-controls'));
+    if (!body || body.scrollHeight <= body.clientHeight + 1) return;
+    btn.hidden = false;
+    btn.addEventListener('click', function () {
+      var open = body.classList.toggle('is-folded') === false;
+      btn.setAttribute('aria-expanded', open ? 'true' : 'false');
+      btn.textContent = btn.getAttribute(open ? 'data-less' : 'data-more');
     });
   });
   var track = document.querySelector('[data-gallery]'), count = document.querySelector('[data-gallery-count]');

@@ -53,11 +53,53 @@
   });
 
   // ------------------------------------------------------------------ order page
+  // A form with data-confirm asks its question first, in the page's WeUI dialog: the safe answer has the
+  // focus, Escape says no, Tab stays inside; "yes" sends the form as it was submitted.
+  var dialog = $('[data-confirm-dialog]');
   $$('form[data-confirm]').forEach(function (f) {
+    var agreed = false;
     f.addEventListener('submit', function (ev) {
-      if (!window.confirm(f.getAttribute('data-confirm'))) ev.preventDefault();
+      if (agreed) { agreed = false; return; }
+      ev.preventDefault();
+      if (!dialog) { if (window.confirm(f.getAttribute('data-confirm'))) { agreed = true; sendAgreed(f, ev.submitter); } return; }
+      confirmFirst(f.getAttribute('data-confirm'), f, function () { agreed = true; sendAgreed(f, ev.submitter); }, ev.submitter);
     });
   });
+
+  function sendAgreed(f, submitter) {
+    if (f.requestSubmit) f.requestSubmit(submitter || undefined);  // runs the form's other submit handlers
+    else f.submit();
+  }
+
+  function confirmFirst(question, f, onYes, back) {
+    var no = $('[data-confirm-answer=no][data-label]', dialog);
+    var yes = $('[data-confirm-answer=yes]', dialog);
+    $('#confirm-text', dialog).textContent = question;
+    no.textContent = f.getAttribute('data-confirm-no') || no.getAttribute('data-label');
+    yes.textContent = f.getAttribute('data-confirm-yes') || yes.getAttribute('data-label');
+    var close = function (answer) {
+      dialog.hidden = true;
+      dialog.removeEventListener('click', onClick);
+      document.removeEventListener('keydown', onKey, true);
+      if (answer === 'yes') onYes();
+      else if (back) back.focus();
+    };
+    var onClick = function (ev) {
+      var answer = ev.target.closest('[data-confirm-answer]');
+      if (answer) close(answer.getAttribute('data-confirm-answer'));
+    };
+    var onKey = function (ev) {
+      if (ev.key === 'Escape') { ev.preventDefault(); close('no'); }
+      else if (ev.key === 'Tab') {  // two buttons: Tab and Shift-Tab move between them
+        ev.preventDefault();
+        (document.activeElement === no ? yes : no).focus();
+      }
+    };
+    dialog.addEventListener('click', onClick);
+    document.addEventListener('keydown', onKey, true);
+    dialog.hidden = false;
+    no.focus();
+  }
 
   var countdown = $('[data-countdown]');
   if (countdown) {

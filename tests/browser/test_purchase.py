@@ -158,12 +158,32 @@ def test_buy_for_pickup_pay_in_the_sandbox_and_redeem_at_the_counter(phone, base
         return through; }""")
     assert let_through == 1
     phone.reload()
+    long_review = "奶香很足，温度刚好，" * 50  # 500 characters
+    phone.locator("[data-testid=review-form] textarea[name=body]").fill(long_review)
     phone.get_by_test_id("review-submit").click()
     phone.wait_for_url(re.compile(rf"/m/{SLUG}/me$"))
     assert len(reviews) == 1
     expect(phone.locator(".sp-flash")).to_have_text("感谢评价！")
     expect(phone.locator(".sp-flash")).to_be_visible()
     full_shot(phone, "me-reviewed")
+
+    # On the product page the long review folds after three lines, with 展开 / 收起.
+    open_product(phone, base, "拿铁")
+    review = phone.locator(".pd-review", has_text="奶香很足")
+    body, more = review.get_by_test_id("review-body"), review.get_by_test_id("review-more")
+    line = float(body.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)"))
+    folded = body.bounding_box()["height"]
+    assert folded <= 3 * line + 2, (folded, line)
+    expect(more).to_have_text("展开")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    more.click()
+    expect(more).to_have_text("收起")
+    expect(more).to_have_attribute("aria-expanded", "true")
+    assert body.bounding_box()["height"] > folded + 2 * line  # the rest of it
+    full_shot(phone, "product-review-open")
+    more.click()
+    expect(more).to_have_text("展开")
+    assert body.bounding_box()["height"] == folded
 
 
 def test_refund_voids_the_voucher_and_a_redeemed_order_cannot_be_refunded(phone, base, demo):
@@ -177,15 +197,29 @@ def test_refund_voids_the_voucher_and_a_redeemed_order_cannot_be_refunded(phone,
 
     phone.get_by_test_id("refund-button").click()
     phone.locator("[data-testid=refund-form] label", has_text="不想要了").click()
-    asked = []
-    phone.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    phone.get_by_test_id("refund-submit").click()  # asks first; "cancel" leaves everything as it was
-    assert asked == [REFUND_CONFIRM]
+    native = []
+    phone.on("dialog", lambda dialog: (native.append(dialog.message), dialog.dismiss()))
+    # Asks first, in a WeUI dialog rather than the browser's confirm(): "取消" leaves everything as it was.
+    phone.get_by_test_id("refund-submit").click()
+    dialog = phone.get_by_test_id("confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("role", "alertdialog")
+    expect(phone.get_by_test_id("confirm-text")).to_have_text(REFUND_CONFIRM)
+    expect(phone.get_by_test_id("confirm-no")).to_be_focused()  # the safe answer is the one Enter picks
+    full_shot(phone, "refund-confirm")
+    phone.get_by_test_id("confirm-no").click()
+    expect(dialog).to_be_hidden()
+    expect(phone.get_by_test_id("refund-submit")).to_be_focused()  # back where the shopper was
+    phone.get_by_test_id("refund-submit").click()
+    expect(dialog).to_be_visible()
+    phone.keyboard.press("Escape")  # Escape says no too
+    expect(dialog).to_be_hidden()
     expect(phone.get_by_test_id("order-status")).to_have_text("待取货")
     expect(phone.get_by_test_id("refunds")).to_have_count(0)
-    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.get_by_test_id("refund-submit").click()
     with phone.expect_navigation(url=re.compile(rf"/orders/{first}$")):
-        phone.get_by_test_id("refund-submit").click()
+        phone.get_by_test_id("confirm-yes").click()
+    assert native == []
     # Jobs run inline in this server, so the sandbox refund is through by now: the page and the record agree.
     expect(phone.get_by_test_id("order-status")).to_have_text("已退款")
     expect(phone.get_by_test_id("refund-status")).to_have_attribute("data-status", "succeeded")
@@ -196,10 +230,21 @@ def test_refund_voids_the_voucher_and_a_redeemed_order_cannot_be_refunded(phone,
     assert status == 409 and body["error"]["code"] == "void", body
 
     # A second order, redeemed at the counter first: no refund button, and a forced POST is refused.
+    # 立即购买 checks out that item alone: a latte waiting in the cart stays there, before and after.
+    open_product(phone, base, "拿铁")
+    phone.get_by_test_id("add").click()
+    phone.wait_for_url(re.compile(rf"/m/{SLUG}/cart"))
+    expect(phone.get_by_test_id("cart-line")).to_have_count(1)
     open_product(phone, base, "黄油可颂")
     phone.get_by_test_id("buy-now").click()
-    phone.wait_for_url(re.compile(rf"/m/{SLUG}/checkout"))
+    phone.wait_for_url(re.compile(rf"/m/{SLUG}/checkout\?buy="))
+    expect(phone.get_by_test_id("checkout-lines")).to_contain_text("黄油可颂")
+    expect(phone.get_by_test_id("checkout-lines")).not_to_contain_text("拿铁")
     second = place_and_pay(phone, base)
+    phone.goto(f"{base}/m/{SLUG}/cart")
+    expect(phone.get_by_test_id("cart-line")).to_have_count(1)
+    expect(phone.get_by_test_id("cart-line")).to_contain_text("拿铁")
+    phone.goto(f"{base}/orders/{second}")
     code = expect_voucher_shown(phone)
     # The phone is put away (hidden page): it stops asking, so the redeem is not seen until it is back in view,
     # and then at once rather than at the next period.

@@ -100,3 +100,12 @@ def test_readme_documents_every_setting():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     missing = [name for name in SETTINGS if f"| `{name}` |" not in readme]
     assert missing == []
+
+
+def test_the_counter_page_carries_the_paused_sentences_in_either_language(cashier_client):
+    """The locked-counter panel (issue #9 point 9) is worded by the page: the JS fills in the time."""
+    zh = cashier_client.get("/counter/?lang=zh").get_data(as_text=True)
+    assert "本机输错次数过多，已暂停查询，请于 {time} 后再试" in zh and "已暂停查询" in zh
+    en = cashier_client.get("/counter/?lang=en").get_data(as_text=True)
+    assert "Too many wrong codes on this device: lookups are paused; try again after {time}" in en
+    cashier_client.get("/counter/?lang=zh")

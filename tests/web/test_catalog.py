@@ -266,6 +266,19 @@ def test_product_reviews_average_and_newest_ten(client, world, latte):
     assert "评价人" not in html  # nicknames are masked
 
 
+def test_a_long_review_folds_with_more_and_a_short_one_does_not(client, world, latte):
+    """Issue #9 point 11: a 500-character review filled the page. It folds after three lines (catalog.js
+    shows 展开 when the text is cut; tests/browser/test_purchase.py clicks it)."""
+    add_review(world.merchant, latte, world.store, 5, "好喝" * 250)
+    add_review(world.merchant, latte, world.store, 4, "不错", days_ago=1)
+    db.session.commit()
+    html = text(client.get(f"/m/test-coffee/p/{latte.id}"))
+    folded = re.findall(r'<p class="pd-review__body is-folded" id="(review-\d+)" data-fold', html)
+    assert len(folded) == 1 and "好喝" * 250 in html  # all of it is there, folded by CSS
+    assert f'aria-controls="{folded[0]}"' in html and 'data-more="展开" data-less="收起"' in html
+    assert html.count('data-testid="review-more"') == 1
+
+
 def test_product_without_reviews_says_so(client, world, latte):
     html = text(client.get(f"/m/test-coffee/p/{latte.id}"))
     assert "暂无评价" in html and 'data-testid="rating"' not in html

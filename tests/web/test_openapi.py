@@ -371,6 +371,44 @@ def test_shop_order_voucher_at_the_counter_and_read(client, world):
     assert info["amount_due_fen"] == info["total_fen"] == 5000 and info["member"] == "小明"
 
 
+def test_the_counter_names_the_customer_one_way_before_and_after_redeeming(client, world):
+    """Issue #9 point 8: 小明 before redeeming was 会员 #1 in the already-redeemed refusal."""
+    from app.core.database import commit
+    from app.extensions import db as _db
+    from app.members.models import Member
+    from app.orders import service as orders
+    from app.payments.models import PayMethod
+    from app.vouchers.models import Voucher
+    from tests.support.factories import make_member, make_product, make_voucher
+
+    product = make_product(world.merchant, "拿铁", (("中杯", 2800, 2500),), stock={world.store: 5})
+    member = make_member(world.merchant, "小明")
+    order = orders.place_order(world.merchant, world.store, member, [orders.LineRequest(product.skus[0].id, 1)],
+                               pay_method=PayMethod.STORE)
+    nameless = Member(merchant_id=world.merchant.id, openid="wx-nameless")
+    _db.session.add(nameless)
+    _db.session.flush()
+    card = make_voucher(world.merchant, member_id=nameless.id)
+    commit()
+    ck = bearer(world.counter_key)
+    code = _db.session.get(Voucher, order.voucher_id).code
+
+    before = client.post("/api/v1/counter/verify", headers=ck, json={"code": code}).get_json()
+    assert before["order"]["member"] == before["voucher"]["member_name"] == "小明"
+    check_response("/counter/verify", "post", client.post("/api/v1/counter/verify", headers=ck, json={"code": code}))
+    assert client.post("/api/v1/counter/redeem", headers=ck, json={"code": code}).status_code == 200
+    after = client.post("/api/v1/counter/verify", headers=ck, json={"code": code})
+    assert after.status_code == 409 and after.get_json()["error"]["code"] == "already_redeemed"
+    assert after.get_json()["error"]["voucher"]["member_name"] == "小明"
+    # A member without a nickname has one name too, the same one the shop shows them.
+    named = client.post("/api/v1/counter/verify", headers=ck, json={"code": card.code}).get_json()
+    assert named["voucher"]["member_name"] == nameless.display_name == f"会员{nameless.id}"
+    bearer_card = make_voucher(world.merchant)
+    commit()
+    assert client.post("/api/v1/counter/verify", headers=ck,
+                       json={"code": bearer_card.code}).get_json()["voucher"]["member_name"] is None
+
+
 def test_redeem_retry_replays_before_the_code_is_read_again(client, world, frozen):
     from datetime import timedelta
 

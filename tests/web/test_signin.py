@@ -148,6 +148,20 @@ def test_demo_signin_honours_only_local_next(client, world, demo, target, expect
     assert r.headers["Location"].endswith(expected)
 
 
+def test_a_demo_nickname_that_is_too_long_is_refused_with_a_message_and_kept(client, world, demo):
+    """Issue #9 point 11: a 40-character nickname was cut to 32 without a word."""
+    typed = "一个非常非常长的昵称" * 4
+    r = client.post(f"/m/{SLUG}/signin/demo", data={"nickname": typed, "next": f"/m/{SLUG}/me"})
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert 'data-testid="nickname-error"' in html and "昵称最多 32 个字，你输入了 40 个，请改短一些。" in html
+    assert f'value="{typed}"' in html and f'name="next" value="/m/{SLUG}/me"' in html
+    assert members_where(merchant_id=world.merchant.id, nickname=typed[:32]) == []
+    assert signed_in_id(client, world.merchant) is None
+    page = client.get(f"/m/{SLUG}/signin").get_data(as_text=True)
+    assert "最多 32 个字" in page  # said before typing, too
+
+
 def test_signin_for_unknown_merchant_is_404(client, world, demo):
     assert client.get("/m/no-such-shop/signin").status_code == 404
     assert client.post("/m/no-such-shop/signin/demo", data={"nickname": "x"}).status_code == 404

@@ -130,6 +130,13 @@ def _take_state(state: str | None, merchant_id: int) -> dict | None:
     return entry
 
 
+def _demo_members(merchant) -> list[Member]:
+    return db.session.execute(
+        sa.select(Member).where(Member.merchant_id == merchant.id, Member.is_demo.is_(True))
+        .order_by(Member.id).limit(30)
+    ).scalars().all()
+
+
 # ---------------------------------------------------------------------------------------------- views
 @bp.get("/m/<slug>/signin")
 def signin(slug: str):
@@ -146,12 +153,9 @@ def signin(slug: str):
         redirect_uri = current_app.config["APP_BASE_URL"] + url_for("shop.wechat_callback", slug=merchant.slug)
         return redirect(_client().authorize_url(redirect_uri, scope=scope, state=state))
     if mode == "demo":
-        demo_members = db.session.execute(
-            sa.select(Member).where(Member.merchant_id == merchant.id, Member.is_demo.is_(True))
-            .order_by(Member.id).limit(30)
-        ).scalars().all()
         return render_template("shop/signin.html", merchant=merchant, next_url=next_url,
-                               demo_members=demo_members, member=current_member(merchant.id))
+                               demo_members=_demo_members(merchant), member=current_member(merchant.id),
+                               nickname_max=members.DEMO_NICKNAME_MAX)
     raise SignInUnavailable(_home=home)
 
 
@@ -161,7 +165,18 @@ def signin_demo(slug: str):
     if _mode() != "demo":
         abort(404)
     next_url = safe_next(request.form.get("next"), _home(merchant.slug))
-    member = members.demo_member(merchant.id, request.form.get("nickname", ""))
+    typed = request.form.get("nickname", "")
+    try:
+        member = members.demo_member(merchant.id, typed)
+    except members.NicknameTooLong as err:
+        # Say so beside the field, with what was typed, rather than cutting it without a word.
+        rollback()
+        if wants_json():
+            return render_error(err)
+        return render_template("shop/signin.html", merchant=merchant, next_url=next_url,
+                               demo_members=_demo_members(merchant), member=current_member(merchant.id),
+                               nickname=typed, nickname_error=err.message(current_lang()),
+                               nickname_max=members.DEMO_NICKNAME_MAX), err.status
     sign_in_member(member)
     return redirect(next_url)
 

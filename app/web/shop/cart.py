@@ -2,6 +2,10 @@
 
 session["carts"] = {"<merchant_id>": {"store": <store_id>, "lines": [[sku_id, quantity], ...]}}
 
+立即购买 (buy now) does not touch the cart: it keeps that one item as a basket of its own,
+session["buy_now"] = {"<token>": {"m": merchant_id, "store": store_id, "lines": [[sku_id, quantity]]}}, and
+checkout?buy=<token> checks out that basket alone (as the big shops do); placing the order uses it up.
+
 Nothing is reserved here: stock is taken atomically when the order is placed (orders.service.place_order).
 The cart refuses to add more than the store has on hand at that moment (`ExceedsStock`), which is only a
 hint: someone else may buy the last one before checkout, so a line can still end up short; the cart then
@@ -9,6 +13,7 @@ warns and checkout refuses with out_of_stock.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -79,6 +84,41 @@ def save_cart(merchant_id: int, cart: dict) -> None:
 def clear_cart(merchant_id: int, *, keep_store: bool = True) -> None:
     cart = cart_of(merchant_id)
     save_cart(merchant_id, {"store": cart["store"] if keep_store else None, "lines": []})
+
+
+BUY_NOW_KEY = "buy_now"
+BUY_NOW_MAX = 5  # a few product tabs may be at checkout at once; older buy-nows are forgotten
+
+
+def start_buy_now(merchant_id: int, store_id: int, sku_id: int, quantity: int) -> str:
+    """Keeps a one-item basket for checkout?buy=<token>, beside the cart; returns its token."""
+    token = secrets.token_urlsafe(9)
+    baskets = {k: v for k, v in (session.get(BUY_NOW_KEY) or {}).items() if isinstance(v, dict)}
+    baskets[token] = {"m": merchant_id, "store": store_id, "lines": [[sku_id, quantity]]}
+    session[BUY_NOW_KEY] = dict(list(baskets.items())[-BUY_NOW_MAX:])
+    return token
+
+
+def buy_now_of(merchant_id: int, token: str) -> dict | None:
+    """The buy-now basket `token` as a cart ({"store", "lines"}), or None when unknown or used up."""
+    raw = (session.get(BUY_NOW_KEY) or {}).get(token) if token else None
+    if not isinstance(raw, dict) or raw.get("m") != merchant_id:
+        return None
+    cart = {"store": raw.get("store"), "lines": []}
+    for pair in raw.get("lines") or []:
+        try:
+            sku_id, qty = int(pair[0]), int(pair[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if 0 < qty <= MAX_QUANTITY:
+            cart["lines"].append([sku_id, qty])
+    return cart
+
+
+def end_buy_now(token: str) -> None:
+    baskets = dict(session.get(BUY_NOW_KEY) or {})
+    baskets.pop(token, None)
+    session[BUY_NOW_KEY] = baskets
 
 
 def cart_count(merchant_id: int) -> int:
@@ -213,6 +253,13 @@ def cart_add(slug: str):
     qty = quantity_of(request.form.get("quantity", 1))
     buy_now = request.form.get("buy_now") == "1"
     cart = cart_of(merchant.id)
+    if buy_now:
+        # That item alone, beside the cart: the cart stays as it was, and a second 立即购买 starts afresh.
+        available = units_at(store, sku.id)
+        if qty > available:
+            return _refused(merchant, exceeds_stock(sku, store, available, 0, here=cart["store"] in (None, store.id)))
+        token = start_buy_now(merchant.id, store.id, sku.id, qty)
+        return redirect(url_for("shop.checkout", slug=merchant.slug, buy=token))
     same_store = cart["store"] == store.id
     in_cart = sum(q for s, q in cart["lines"] if s == sku.id) if same_store else 0
     available = units_at(store, sku.id)
@@ -225,8 +272,7 @@ def cart_add(slug: str):
         # One store per order: ask before throwing away what is in the cart.
         old = db.session.get(Store, cart["store"])
         return render_template("shop/cart.html", merchant=merchant, store=store, switch_from=old,
-                               pending=dict(store_id=store.id, sku_id=sku.id, quantity=qty,
-                                            buy_now="1" if buy_now else ""),
+                               pending=dict(store_id=store.id, sku_id=sku.id, quantity=qty),
                                lines=[], member=current_member(merchant.id), count=cart_count(merchant.id))
     if not same_store:
         cart = {"store": store.id, "lines": []}
@@ -237,8 +283,6 @@ def cart_add(slug: str):
     else:
         cart["lines"].append([sku.id, qty])
     save_cart(merchant.id, cart)
-    if buy_now:
-        return redirect(url_for("shop.checkout", slug=merchant.slug))
     return redirect(url_for("shop.cart", slug=merchant.slug, added=sku.id))
 
 

@@ -35,7 +35,7 @@ from app.web.errors import render_error, wants_json
 from app.web.payments import checkout_for
 from app.web.shop import bp
 from app.web.shop.forms import RefundForm, ReviewForm
-from app.web.shop.cart import cart_of, clear_cart, priced_cart
+from app.web.shop.cart import buy_now_of, cart_of, clear_cart, end_buy_now, priced_cart
 from app.web.shop.session import current_member, member_required, merchant_by_slug
 
 REFUND_REASONS = ("不想要了", "买错了/买多了", "门店缺货", "无法按时取货", "其他")
@@ -107,8 +107,9 @@ def checkout(slug: str):
             order = db.session.get(Order, placed[nonce])
             if order is not None and order.member_id == member.id:
                 return redirect(_after_placing(order))
-    cart = cart_of(merchant.id)
-    if not cart["lines"] or not cart["store"]:
+    buy = request.values.get("buy", "")  # checkout?buy=<token>: a 立即购买 item alone, the cart left as it is
+    cart = buy_now_of(merchant.id, buy) if buy else cart_of(merchant.id)
+    if cart is None or not cart["lines"] or not cart["store"]:
         return redirect(url_for("shop.cart", slug=merchant.slug))
     store = db.session.get(Store, cart["store"])
     if store is None or store.merchant_id != merchant.id or not store.active:
@@ -134,7 +135,10 @@ def checkout(slug: str):
                 return render_error(err)
             error, status = err.to_dict(current_lang()), err.status
         else:
-            clear_cart(merchant.id)
+            if buy:
+                end_buy_now(buy)
+            else:
+                clear_cart(merchant.id)
             session["placed"] = {nonce: order.id} if nonce else {}
             return redirect(_after_placing(order))
     priced = priced_cart(merchant, store, cart, member=member)
@@ -145,7 +149,8 @@ def checkout(slug: str):
         total_fen=priced.quote.payable_fen, list_total_fen=priced.quote.list_total_fen,
         discounts=priced.quote.discounts_by_kind(),
         online=online, error=error, form=request.form, pickup=hours.pickup_choices(store, now_utc()),
-        nonce=request.form.get("nonce") or secrets.token_urlsafe(12),
+        nonce=request.form.get("nonce") or secrets.token_urlsafe(12), buy=buy,
+        field_errors={e["field"]: e["message"] for e in (error or {}).get("errors", [])},
     ), status
 
 
