@@ -29,3 +29,10 @@ def test_a_forbidden_import_inside_a_function_is_caught(tmp_path):
         probe.unlink()
     assert out.returncode != 0
     assert "app.payments._layer_probe -> app.orders.service" in out.stdout
+
+
+def test_no_module_under_app_exceeds_400_lines():
+    """Modules stay small and named for what they do: a file past 400 lines is split by what it does."""
+    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "app").rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    assert not long, long

@@ -3,21 +3,21 @@ a pickup voucher redeemed at the counter → picked up; its redemption undone �
 a payment succeeded → the order is paid (or, when it can no longer be, the money goes back)."""
 from __future__ import annotations
 
-from app.orders import service
+from app.orders import handover
 from app.payments import signals as payment_signals
 from app.vouchers import signals as voucher_signals
 
 
 def _redeemed(voucher, *, now, **_):
-    service.on_picked_up(voucher, now=now)
+    handover.on_picked_up(voucher, now=now)
 
 
 def _undone(voucher, *, now, **_):
-    service.on_pickup_undone(voucher, now=now)
+    handover.on_pickup_undone(voucher, now=now)
 
 
 def _paid(payment, *, now, **_):
-    service.on_payment_paid(payment, now=now)
+    handover.on_payment_paid(payment, now=now)
 
 
 def connect() -> None:

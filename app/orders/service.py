@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Product, Sku, StoreStock
-from app.core import logging as applog
 from app.core import states, tasks
 from app.core.clock import end_of_day, now_utc, shanghai_today, to_shanghai
 from app.core.errors import BadRequest, NotFound
@@ -33,7 +32,7 @@ from app.orders.models import (
     TRANSITIONS, Fulfilment, Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus, OrderVoucher,
 )
 from app.payments import service as payments
-from app.payments.models import Payment, PayMethod
+from app.payments.models import PayMethod
 from app.orders.models import OrderLineAdjustment
 from app.pricing import quote, refund_share
 from app.vouchers import service as vouchers
@@ -233,119 +232,12 @@ def _make_ready(order: Order, now: datetime, *, kind: OrderEventKind) -> None:
         _issue_pickup_voucher(order, now)
 
 
-# ---------------------------------------------------------------- paid / handed over
-
-def amount_due(order: Order) -> int:
-    """What is still to pay online: the order's total less refunds and what its payments already brought
-    (an order may be paid in parts: a pre-sale's deposit, then its balance)."""
-    paid = sum(p.amount_fen for p in payments.paid_payments(order.id))
-    return max(0, order.total_fen - order.refunded_fen - paid)
-
-
-def open_payment(order: Order) -> Payment:
-    """The payment the order's pay page uses for what is due now."""
-    if order.status is not OrderStatus.PENDING_PAYMENT or order.pay_method is PayMethod.STORE:
-        raise BadRequest(field="order", zh="订单无需支付。", en="This order needs no payment.")
-    return payments.open_payment(merchant_id=order.merchant_id, order_id=order.id, provider=order.pay_method,
-                                 amount_fen=amount_due(order))
-
-
-def on_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
-    """A payment for `order` succeeded. True when it is accounted for: the order became ready now (or is
-    still waiting for another part). False when the order can no longer take it (cancelled meanwhile, or
-    paid twice): the caller refunds it."""
-    if order.status is not OrderStatus.PENDING_PAYMENT:
-        return False
-    _earn_points(order, payment.amount_fen, ref=f"order:{order.id}:earn" if payment.amount_fen >= order.total_fen
-                 else f"payment:{payment.id}:earn")
-    if amount_due(order) > 0:
-        return True  # a part (a deposit): the order waits for the rest
-    if _transition(order, OrderStatus.READY, OrderEventKind.PAID, ready_at=now, paid_at=now, expires_at=None):
-        _issue_pickup_voucher(order, now)
-        return True
-    return False
-
-
-def on_payment_paid(payment: Payment, *, now: datetime) -> None:
-    """payments.signals.paid: the order takes the money, or every fen of it goes back."""
-    if payment.provider is PayMethod.STORE:
-        return  # a collection at the counter is recorded by the order itself (on_picked_up)
-    order = db.session.get(Order, payment.order_id)
-    if not on_paid(order, payment, now=now):
-        applog.event("payment for a closed order refunded", level=30, order_id=order.id,
-                     out_trade_no=payment.out_trade_no)
-        payments.request_refund(merchant_id=order.merchant_id, order_id=order.id, amount_fen=payment.amount_fen,
-                                reason="订单已取消，自动退款", payment=payment)
-
-
-def _earn_points(order: Order, paid_fen: int, *, ref: str) -> None:
-    merchant = db.session.get(Merchant, order.merchant_id)
-    points = paid_fen // merchant.fen_per_point
-    if points > 0:
-        members.change_points(order.member_id, points, reason=f"订单 {order.number} 消费", ref=ref)
-
-
-def order_for_voucher(voucher: Voucher) -> Order | None:
-    """The order a voucher hands over (any of its generations), by the typed link. Only vouchers issued for
-    orders have one: others (API, coupons) are answered without a query, on the counter's hot path."""
-    if voucher.source is not VoucherSource.ORDER:
-        return None
-    return db.session.execute(sa.select(Order).join(OrderVoucher, OrderVoucher.order_id == Order.id)
-                              .where(OrderVoucher.voucher_id == voucher.id)).scalar_one_or_none()
-
-
-def on_picked_up(voucher: Voucher, *, now: datetime) -> None:
-    order = order_for_voucher(voucher)
-    if order is None or order.voucher_id != voucher.id:
-        return
-    if _transition(order, OrderStatus.PICKED_UP, OrderEventKind.PICKED_UP, picked_up_at=now):
-        if order.pay_method is PayMethod.STORE and order.paid_at is None:
-            payment = payments.record_collection(merchant_id=order.merchant_id, order_id=order.id,
-                                                 amount_fen=order.total_fen - order.refunded_fen, now=now)
-            db.session.execute(sa.update(Order).where(Order.id == order.id, Order.paid_at.is_(None))
-                               .values(paid_at=now).execution_options(synchronize_session=False))
-            db.session.expire(order)
-            _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")
-
-
-def on_pickup_undone(voucher: Voucher, *, now: datetime) -> None:
-    order = order_for_voucher(voucher)
-    if order is None or order.voucher_id != voucher.id:
-        return
-    if not _transition(order, OrderStatus.READY, OrderEventKind.PICKUP_UNDONE, picked_up_at=None):
-        return
-    if order.pay_method is PayMethod.STORE:
-        # The counter took the money with the pickup; undoing the pickup hands it back at the counter.
-        payment = payments.return_collection(order_id=order.id, now=now)
-        if payment is not None:
-            db.session.execute(sa.update(Order).where(Order.id == order.id).values(paid_at=None)
-                               .execution_options(synchronize_session=False))
-            db.session.expire(order)
-            merchant = db.session.get(Merchant, order.merchant_id)
-            points = payment.amount_fen // merchant.fen_per_point
-            if points:
-                members.change_points(order.member_id, -points, reason=f"订单 {order.number} 撤销核销",
-                                      ref=f"payment:{payment.id}:undo")
-
-
 def cancel_if_expired(order: Order, *, now: datetime | None = None) -> bool:
     """Cancels an unpaid order past its time now, instead of waiting for the job; True when it did."""
     now = now or now_utc()
     if order.status is OrderStatus.PENDING_PAYMENT and order.expires_at is not None and order.expires_at <= now:
         return cancel(order, reason="超时未支付，自动取消", now=now, kind=OrderEventKind.EXPIRED)
     return False
-
-
-def counter_info(voucher: Voucher) -> dict | None:
-    """What the counter shows beside an order's voucher: the order, and the amount to collect."""
-    order = order_for_voucher(voucher)
-    if order is None:
-        return None
-    due = order.total_fen - order.refunded_fen if order.pay_method is PayMethod.STORE and order.paid_at is None else 0
-    return {"id": order.id, "number": order.number, "status": order.status.value, "pay_method": order.pay_method.value,
-            "amount_due_fen": due, "total_fen": order.total_fen, "member": members.name_of(order.member_id) or "",
-            "fulfilment": order.fulfilment.value, "delivery_address": order.delivery_address,
-            "delivery_phone": order.delivery_phone}
 
 
 # ---------------------------------------------------------------- cancel / expire / complete

@@ -8,7 +8,7 @@ from app.core.errors import TooManyTries
 from app.core.schemas import parse
 from app.extensions import db
 from app.merchants.models import Merchant
-from app.orders import service as order_service
+from app.orders import handover
 from app.vouchers import redeem as redeeming
 from app.vouchers import service
 from app.vouchers.errors import QrExpired
@@ -21,7 +21,7 @@ def verify(actor: service.Actor, scope: GuessScope) -> dict:
     data = parse(Present, request.get_json(silent=True))
     voucher = service.verify(lookup(data.code, actor, scope), actor, uses=data.uses)
     return {"voucher": service.voucher_json(voucher), "redeemable": True,
-            "order": order_service.counter_info(voucher)}
+            "order": handover.counter_info(voucher)}
 
 
 def redeem(actor: service.Actor, scope: GuessScope) -> dict:

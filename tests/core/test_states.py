@@ -11,6 +11,7 @@ from app.core import states
 from app.core.clock import now_utc
 from app.core.database import commit
 from app.extensions import db
+from app.orders import handover
 from app.orders import service as orders
 from app.orders.models import TRANSITIONS as ORDER_TRANSITIONS
 from app.orders.models import Order, OrderStatus
@@ -38,7 +39,7 @@ def rows(world):
     voucher = make_voucher(world.merchant)
     order = orders.place_order(world.merchant, world.store, member,
                                [orders.LineRequest(product.skus[0].id, 1)], pay_method=PayMethod.SANDBOX)
-    payment = orders.open_payment(order)
+    payment = handover.open_payment(order)
     refund = Refund(merchant_id=world.merchant.id, payment_id=payment.id, order_id=order.id, out_refund_no="RTEST1",
                     amount_fen=100, reason="t", status=RefundStatus.PENDING, created_at=now_utc())
     db.session.add(refund)

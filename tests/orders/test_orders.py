@@ -10,6 +10,7 @@ from app.core.errors import BadRequest
 from app.core.database import commit
 from app.extensions import db
 from app.members.models import Member, PointsEntry
+from app.orders import handover
 from app.orders import service as orders
 from app.orders.errors import OrderStateError, OutOfStock, PickedUp, StoreClosed
 from app.orders.models import OrderEvent, OrderStatus
@@ -46,7 +47,7 @@ def place(world, member, lines, **kw):
 
 
 def pay(order):
-    payment = orders.open_payment(order)
+    payment = handover.open_payment(order)
     payments.apply_payment_result(payments.PaymentResult(payment.out_trade_no, True, payment.amount_fen, "T1"))
     commit()
     return payment
@@ -122,7 +123,7 @@ def test_payment_makes_the_order_ready_with_a_voucher_and_points_once(shop, froz
 def test_wrong_amount_is_refused(shop):
     world, product, member = shop
     order = place(world, member, [(product.skus[0], 1)])
-    payment = orders.open_payment(order)
+    payment = handover.open_payment(order)
     with pytest.raises(payments.AmountMismatch):
         payments.apply_payment_result(payments.PaymentResult(payment.out_trade_no, True, 1, "T1"))
 
@@ -150,7 +151,7 @@ def test_pay_at_store_is_ready_at_once_and_collected_on_pickup(shop):
     order = place(world, member, [(product.skus[0], 2)], pay_method=PayMethod.STORE)
     assert order.status is OrderStatus.READY and order.paid_at is None and order.expires_at is None
     voucher = db.session.get(Voucher, order.voucher_id)
-    info = orders.counter_info(voucher)
+    info = handover.counter_info(voucher)
     assert info["amount_due_fen"] == 5000 and info["pay_method"] == "store"
     redeeming.redeem(voucher, counter(world))
     commit()
@@ -180,7 +181,7 @@ def test_unpaid_orders_are_cancelled_after_their_time_and_stock_returns(shop, fr
 def test_payment_after_cancel_is_refunded_automatically(shop, frozen):
     world, product, member = shop
     order = place(world, member, [(product.skus[0], 1)])
-    payment = orders.open_payment(order)
+    payment = handover.open_payment(order)
     commit()
     orders.cancel(order, reason="顾客取消")
     commit()
@@ -275,7 +276,7 @@ def test_undoing_a_pay_at_store_pickup_hands_the_money_back(shop):
     commit()
     db.session.refresh(order)
     assert order.status is OrderStatus.READY and order.paid_at is None
-    assert orders.counter_info(db.session.get(Voucher, order.voucher_id))["amount_due_fen"] == 5000
+    assert handover.counter_info(db.session.get(Voucher, order.voucher_id))["amount_due_fen"] == 5000
     back = db.session.query(Refund).filter_by(order_id=order.id).one()
     assert back.amount_fen == 5000 and back.status is RefundStatus.SUCCEEDED
     assert db.session.get(Member, member.id).points == 0
@@ -315,7 +316,7 @@ def test_paying_an_order_past_its_time_cancels_it_instead(shop, frozen):
 def test_no_sandbox_payments_in_production(client, app, shop):
     world, product, member = shop
     order = place(world, member, [(product.skus[0], 1)])
-    payment = orders.open_payment(order)
+    payment = handover.open_payment(order)
     commit()
     app.config["SANDBOX_PAYMENTS"] = False
     try:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.core.database import commit
 from app.extensions import db
+from app.orders import handover
 from app.orders import service as orders
 from app.orders.models import OrderStatus
 from app.payments import service as payments
@@ -36,11 +37,11 @@ def _pay(order, amount_fen):
 def test_an_order_paid_in_two_parts_is_ready_after_the_second(order):
     deposit = _pay(order, 5000)
     assert order.status is OrderStatus.PENDING_PAYMENT and order.voucher_id is None
-    assert orders.amount_due(order) == 15000
-    assert orders.open_payment(order).amount_fen == 15000  # the pay page asks for the balance
+    assert handover.amount_due(order) == 15000
+    assert handover.open_payment(order).amount_fen == 15000  # the pay page asks for the balance
     _pay(order, 15000)
     assert order.status is OrderStatus.READY and order.voucher_id is not None
-    assert deposit.status is PaymentStatus.PAID and orders.amount_due(order) == 0
+    assert deposit.status is PaymentStatus.PAID and handover.amount_due(order) == 0
 
 
 def test_a_refund_is_split_over_the_payments_latest_first(order):
@@ -54,7 +55,7 @@ def test_a_refund_is_split_over_the_payments_latest_first(order):
 
 
 def test_a_payment_after_the_order_was_cancelled_goes_back(order):
-    payment = orders.open_payment(order)
+    payment = handover.open_payment(order)
     commit()
     orders.cancel(order, reason="顾客取消")
     commit()

@@ -14,7 +14,7 @@ from app.core.i18n import N_
 from app.extensions import db
 from app.orders.models import Order
 from app.payments.models import PayMethod
-from app.orders import service as orders
+from app.orders import handover
 from app.payments import service as payments
 from app.payments.models import PaymentStatus
 from app.payments.providers import provider_for, wechat_configured
@@ -95,6 +95,6 @@ def _time(value):
 def checkout_for(order: Order, member):
     """Opens (or reuses) the order's payment and asks its provider how the page should pay. Call after
     the order is committed: WeChat is asked outside any write transaction."""
-    payment = orders.open_payment(order)
+    payment = handover.open_payment(order)
     commit()
     return payment, provider_for(order.pay_method).checkout(payment, order, member)
