@@ -7,7 +7,7 @@ session["buy_now"] = {"<token>": {"m": merchant_id, "store": store_id, "lines": 
 checkout?buy=<token> checks out that basket alone (as the big shops do); placing the order uses it up.
 
 Nothing is reserved here: stock is taken atomically when the order is placed (orders.service.place_order).
-The cart refuses to add more than the store has on hand at that moment (`ExceedsStock`), which is only a
+The cart refuses to add more than the store has on hand at that moment (`app.catalog.stock`), which is only a
 hint: someone else may buy the last one before checkout, so a line can still end up short; the cart then
 warns and checkout refuses with out_of_stock.
 """
@@ -21,6 +21,7 @@ from flask import redirect, render_template, request, session, url_for
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Product, Sku, StoreStock
+from app.catalog.stock import exceeds_stock, units_at
 from app.core.database import rollback
 from app.core.errors import BadRequest, DomainError, NotFound
 from app.core.i18n import current_lang
@@ -32,31 +33,6 @@ from app.web.converters import parse_id
 from app.web.errors import render_error, wants_json
 from app.web.shop import bp
 from app.web.shop.session import current_member, merchant_by_slug
-
-
-# ---------------------------------------------------------------------------------------------- refusal
-
-class ExceedsStock(DomainError):
-    """More than the store has on hand: the cart is left as it was. `available` is the units on hand
-    (0: sold out), `in_cart` what the cart already holds of this SKU at this store."""
-    code, status = "exceeds_stock", 409
-    zh = "{product}：本店仅剩 {available} 件。"
-    en = "{product}: only {available} left at this store."
-
-
-def exceeds_stock(sku: Sku, store: Store, available: int, in_cart: int, *, here: bool = True) -> ExceedsStock:
-    """The refusal, worded for the cart page it is shown on: "本店" is the cart's store (`here`), otherwise
-    the store is named (adding from another store's product page, before the cart switches store)."""
-    zh_at, en_at = ("本店", "at this store") if here else ("「{store_name}」", "at {store_name}")
-    if available <= 0:
-        zh, en = f"{{product}}：{zh_at}已售罄。", f"{{product}} is sold out {en_at}."
-    elif in_cart > 0:
-        zh = f"{{product}}：{zh_at}仅剩 {{available}} 件，购物车里已有 {{in_cart}} 件。"
-        en = f"{{product}}: only {{available}} left {en_at}, and your cart already holds {{in_cart}}."
-    else:
-        zh, en = f"{{product}}：{zh_at}仅剩 {{available}} 件。", f"{{product}}: only {{available}} left {en_at}."
-    return ExceedsStock(zh=zh, en=en, product=f"{sku.product.name}（{sku.name}）", available=max(0, available),
-                        in_cart=in_cart, sku_id=sku.id, store_id=store.id, store_name=store.name)
 
 
 # ---------------------------------------------------------------------------------------------- session
@@ -141,12 +117,6 @@ def sku_of(merchant: Merchant, sku_id) -> Sku:
     if sku is None or not sku.active or sku.product.merchant_id != merchant.id or not sku.product.active:
         raise NotFound(zh="商品不存在或已下架。", en="This product is not sold any more.")
     return sku
-
-
-def units_at(store: Store, sku_id: int) -> int:
-    """Units on hand at the store now (no row: none). Read, not reserved."""
-    return db.session.execute(sa.select(StoreStock.quantity).where(
-        StoreStock.store_id == store.id, StoreStock.sku_id == sku_id)).scalar_one_or_none() or 0
 
 
 def quantity_of(value, *, allow_zero: bool = False) -> int:
