@@ -8,5 +8,5 @@ $BIN/huey_consumer app.jobs.huey --workers 1 --worker-type thread --quiet &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
 
-echo "o2o-store: serving http://127.0.0.1:5000 (shop /, counter /counter/, API /api/v1/openapi.json); Ctrl-C stops"
+echo "o2o-store: serving http://127.0.0.1:5000 (shop /, counter /counter/, console /console/, API /api/v1/openapi.json); Ctrl-C stops"
 $BIN/gunicorn wsgi:app -c gunicorn.conf.py

@@ -2,7 +2,7 @@
 app.merchants.permissions, what they may see is app.merchants.scope."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, g, redirect, request, url_for
 
 from app.core.i18n import N_
 from app.merchants.models import ROLE_LABELS
@@ -18,6 +18,7 @@ SHOWN_LABELS = (N_("店主"), N_("运营"), N_("店长"), N_("收银员"))
 
 @bp.before_request
 def _console_session():
+    g.pop("console_scope", None)  # who acts is cached for one request only (tests keep one app context)
     if idle_expired() and request.endpoint != "console.login":
         if request.method == "GET":
             return redirect(url_for("console.login", next=request.full_path.rstrip("?"), idle=1))

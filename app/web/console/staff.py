@@ -93,6 +93,7 @@ def staff_password(staff_id: int):
 @bp.post("/staff/<int:staff_id>/bind")
 @console_view(Area.STAFF, Action.EDIT)
 def staff_bind(staff_id: int):
+    scope().get(Staff, staff_id)  # someone this caller can see, before reading the form
     console.bind_staff(scope(), staff_id, parse(BindForm, _form_data()).store_id)
     return redirect(url_for("console.staff_detail", staff_id=staff_id))
 

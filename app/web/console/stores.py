@@ -75,15 +75,15 @@ def store_new():
 @bp.route("/stores/<int:store_id>/edit", methods=["GET", "POST"])
 @console_view(Area.STORES, Action.EDIT)
 def store_edit(store_id: int):
+    store = scope().get(Store, store_id)
     if request.method == "POST":
         try:
             console.update_store(scope(), store_id, parse(StoreForm, _form_data()))
         except BadRequest as exc:
             rollback()
-            return render_template("console/store_form.html", store=scope().get(Store, store_id),
-                                   error=exc.message(g.lang)), exc.status
+            return render_template("console/store_form.html", store=store, error=exc.message(g.lang)), exc.status
         return redirect(url_for("console.store", store_id=store_id))
-    return render_template("console/store_form.html", store=scope().get(Store, store_id))
+    return render_template("console/store_form.html", store=store)
 
 
 @bp.post("/stores/<int:store_id>/pause")
