@@ -60,6 +60,12 @@ def test_owner_sets_up_a_store_and_its_cashier(desktop, browser, base, demo, sho
     expect(shop.locator("body")).to_contain_text("22:00–02:00")
     shop.close()
 
+    page.get_by_test_id("nav-stores").click()
+    page.get_by_test_id("list-q").fill("夜猫")
+    page.get_by_test_id("list-submit").click()  # htmx swaps the list in place and keeps the URL
+    expect(page.get_by_test_id("store-row")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"q=%E5%A4%9C%E7%8C%AB"))
+
     page.get_by_test_id("nav-staff").click()
     page.get_by_test_id("staff-new").click()
     page.get_by_test_id("staff-name").fill("夜班收银")
