@@ -1,6 +1,6 @@
 """The merchant console at a desktop's 1366×768 in Chromium: the demo owner signs in, creates a store, moves its
 hours past midnight (the shop's store page shows them next), creates a cashier for it, and that cashier signs
-in at the counter. The store is new so that the shared demo stores other browser tests use stay as they are."""
+in at the counter. On a server and database of its own: the other browser tests share the demo's stores."""
 from __future__ import annotations
 
 import re
@@ -9,10 +9,21 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, TABLET, sign_in
+from tests.support.databases import fresh_database
+from tests.support.live import app_env, gunicorn, prepare
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture(scope="module")
+def own_live(chromium_path):
+    with fresh_database("console") as url:
+        env = app_env(url)
+        demo = prepare(env)
+        with gunicorn(env, workers=1) as base:
+            yield base, demo
 
 
 @pytest.fixture
@@ -24,7 +35,8 @@ def desktop(browser):
     context.close()
 
 
-def test_owner_sets_up_a_store_and_its_cashier(desktop, browser, base, demo, shot):
+def test_owner_sets_up_a_store_and_its_cashier(desktop, browser, own_live, shot):
+    base, demo = own_live
     page = desktop
     page.goto(base + "/console/")
     expect(page).to_have_url(re.compile(r"/console/login"))
