@@ -83,11 +83,11 @@ def test_a_form_without_the_csrf_token_is_refused(app, world):
     c = console_client(app, world.owner)
     store = world.store
     r = c.post(f"/console/stores/{store.id}/pause", data={})
-    assert r.status_code == 400 and "表单已过期" in r.get_data(as_text=True)
+    assert r.status_code == 403 and "表单已过期" in r.get_data(as_text=True)
     r = c.post(f"/console/stores/{store.id}/pause", data={"csrf_token": "forged"})
-    assert r.status_code == 400
+    assert r.status_code == 403
     r = c.post("/console/login", data={"username": "owner", "password": PASSWORD})
-    assert r.status_code == 400
+    assert r.status_code == 403
     db.session.refresh(store)
     assert store.active
 

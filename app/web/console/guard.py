@@ -10,7 +10,7 @@ from functools import wraps
 from flask import current_app, g, redirect, request, session, url_for
 
 from app.core.clock import now_utc
-from app.core.errors import DomainError, Forbidden, Unauthorized
+from app.core.errors import Forbidden, Unauthorized
 from app.merchants.models import Role
 from app.merchants.permissions import Action, Area, allowed
 from app.merchants.scope import Scope
@@ -20,14 +20,13 @@ UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 SEEN_KEY = "console_seen"  # epoch seconds of the last console request
 
 
-class CsrfRefused(DomainError):
-    code, status = "csrf_failed", 400
+class CsrfRefused(Forbidden):
+    """A console form without this session's token (code `forbidden`, as every refusal of who may act)."""
     zh = "表单已过期或来源不明，请刷新页面后重试。"
     en = "The form expired or did not come from this site; reload the page and try again."
 
 
-class CashierNotHere(DomainError):
-    code, status = "counter_is_yours", 403
+class CashierNotHere(Forbidden):
     zh = "收银员请使用收银台：/counter/"
     en = "Cashiers work at the counter: /counter/"
 
