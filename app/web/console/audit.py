@@ -10,7 +10,7 @@ from flask import render_template, request
 from app.core.clock import SHANGHAI, to_shanghai
 from app.extensions import db
 from app.merchants import audit
-from app.merchants.models import AuditEvent, Staff
+from app.merchants.models import Staff
 from app.merchants.permissions import Area
 from app.web.console import bp
 from app.web.console.guard import console_view, scope
