@@ -1,4 +1,4 @@
-"""Flask CLI commands: `flask --app wsgi demo`, `flask --app wsgi check`.
+"""Flask CLI commands: `flask --app wsgi demo`, `flask --app wsgi check`, `flask --app wsgi merchant create`.
 
 Every command that needs the database (ours and Flask-Migrate's `flask db upgrade` & co.) first checks that
 it answers, and stops with the one sentence `flask check` gives instead of a traceback."""
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Callable
 
 import click
@@ -89,9 +90,43 @@ def init_app(app: Flask) -> None:
         click.echo(("已创建" if out["created"] else "已存在") + f"演示商户：{out['merchant']['name']}")
         click.echo(f"  商城   {base}/")
         click.echo(f"  收银台 {base}/counter/   (收银员 cashier1 / {demo_data.PASSWORD}，人民广场店)")
+        click.echo(f"  商户后台 {base}/console/   (店主 owner / {demo_data.PASSWORD}；店长 manager1)")
         click.echo("  员工   " + ", ".join(f"{s['username']} ({s['role']})" for s in out["staff"]) + f"，密码均为 {demo_data.PASSWORD}")
         click.echo(f"  商户 API 密钥  {out['merchant']['api_key']}")
         for s in out["stores"]:
             click.echo(f"  收银台密钥 {s['name']}  {s['counter_key']}")
         for v in out["vouchers"]:
             click.echo(f"  演示券 {v['title']}  {v['code']}  {v['holder_url']}")
+
+    @app.cli.group("merchant")
+    @needs_database
+    def merchant():
+        """Merchants sharing this deployment."""
+
+    @merchant.command("create")
+    @click.option("--name", prompt="商户名称 / merchant name", help="The merchant's name, e.g. 拾光咖啡.")
+    @click.option("--slug", prompt="商户标识 / slug (a-z 0-9 -)", help="Its shop address: /m/<slug>/.")
+    @click.option("--owner", "owner_username", prompt="店主用户名 / owner username", help="The owner's sign-in name.")
+    @click.option("--owner-name", default="店主", show_default=True, help="The owner's display name.")
+    @click.password_option("--password", prompt="店主密码 / owner password",
+                           help="Prompted with hidden input when left out (never echoed).")
+    def merchant_create(name: str, slug: str, owner_username: str, owner_name: str, password: str):
+        """Create a merchant with its owner, who signs in at /console/."""
+        from app.core.errors import DomainError
+        from app.merchants.console import create_merchant
+
+        check_database()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,58}", slug.strip().lower()):
+            _fail("the slug takes 2-59 characters: a-z, 0-9 and -.")
+        if len(password) < 8:
+            _fail("the password needs at least 8 characters.")
+        try:
+            made, owner = create_merchant(name=name, slug=slug, owner_username=owner_username,
+                                          owner_name=owner_name, password=password)
+        except DomainError as exc:
+            db.session.rollback()
+            _fail(exc.message("en"))
+        db.session.commit()
+        base = current_app.config["APP_BASE_URL"]
+        click.echo(f"created merchant {made.name} (id {made.id}, /m/{made.slug}/); "
+                   f"owner {owner.username} signs in at {base}/console/")

@@ -37,7 +37,7 @@ on_signal() {
 }
 trap on_signal INT TERM
 
-echo "o2o-store: serving $url/ (shop /, counter /counter/, API /api/v1/openapi.json); links $APP_BASE_URL; Ctrl-C stops"
+echo "o2o-store: serving $url/ (shop /, counter /counter/, console /console/, API /api/v1/openapi.json); links $APP_BASE_URL; Ctrl-C stops"
 
 set +e
 wait -n "$web" "$worker"

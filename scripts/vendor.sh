@@ -27,12 +27,26 @@ cp "$NM/qr-scanner/qr-scanner.umd.min.js"    "$OUT/qr-scanner/qr-scanner.umd.min
 cp "$NM/qr-scanner/qr-scanner-worker.min.js" "$OUT/qr-scanner/qr-scanner-worker.min.js"
 cp "$NM/qr-scanner/LICENSE"                  "$OUT/qr-scanner/LICENSE"
 
+# Bootstrap 5 (the merchant console's CSS; the bundle includes Popper for dropdowns)
+mkdir -p "$OUT/bootstrap"
+cp "$NM/bootstrap/dist/css/bootstrap.min.css"      "$OUT/bootstrap/bootstrap.min.css"
+cp "$NM/bootstrap/dist/js/bootstrap.bundle.min.js" "$OUT/bootstrap/bootstrap.bundle.min.js"
+cp "$NM/bootstrap/LICENSE"                         "$OUT/bootstrap/LICENSE"
+
+# htmx 2.0.x (pinned: the registry's latest is a rewrite), partial updates in the console
+mkdir -p "$OUT/htmx"
+cp "$NM/htmx.org/dist/htmx.min.js" "$OUT/htmx/htmx.min.js"
+cp "$NM/htmx.org/LICENSE"          "$OUT/htmx/LICENSE"
+
 # Strip sourceMappingURL comments: the .map files are not vendored, and a
 # dangling reference only causes 404 noise in browser devtools.
-for f in "$OUT/qr-scanner/qr-scanner.umd.min.js" "$OUT/qr-scanner/qr-scanner-worker.min.js"; do
-  sed -i -e 's|//# sourceMappingURL=[^ ]*\.map$||' "$f"
+for f in "$OUT/qr-scanner/qr-scanner.umd.min.js" "$OUT/qr-scanner/qr-scanner-worker.min.js" \
+         "$OUT/bootstrap/bootstrap.min.css" "$OUT/bootstrap/bootstrap.bundle.min.js"; do
+  sed -i -e 's|//# sourceMappingURL=[^ ]*\.map$||' -e 's|/\*# sourceMappingURL=[^ ]*\.map \*/||' "$f"
 done
 
 echo "weui       $(node -p "require('$NM/weui/package.json').version")"
+echo "bootstrap  $(node -p "require('$NM/bootstrap/package.json').version")"
+echo "htmx.org   $(node -p "require('$NM/htmx.org/package.json').version")"
 echo "qr-scanner $(node -p "require('$NM/qr-scanner/package.json').version")"
 find "$OUT" -type f ! -name README.md | sort | xargs ls -l

@@ -19,7 +19,7 @@ from typing import Protocol
 from app.core.clock import SHANGHAI, shanghai_today, to_shanghai
 
 READY_LEAD = timedelta(minutes=15)  # an order is ready this long after it is placed (尽快, the first slot)
-SLOT_MINUTES = 30
+SLOT_MINUTES = 30  # the default; each merchant sets its own (Merchant.pickup_slot_minutes: 15, 20, 30 or 60)
 SLOT_DAYS = 2  # pickup slots today and tomorrow
 DAY_LABELS = ("今天", "明天", "后天")
 
@@ -157,11 +157,11 @@ class PickupChoices:
         return self.asap is not None or bool(self.slots)
 
 
-def pickup_choices(store: HasHours, now: datetime) -> PickupChoices:
+def pickup_choices(store: HasHours, now: datetime, slot_minutes: int = SLOT_MINUTES) -> PickupChoices:
     asap = asap_ready_at(store, now)
     opens = next_opens_at(store, now) if asap is None else None
     opens_next = None
     if opens is not None:
         local = to_shanghai(opens)
         opens_next = (day_label(local.date(), shanghai_today(now)), f"{local:%H:%M}")
-    return PickupChoices(asap, pickup_slots(store, now), is_open(store, now), opens_next)
+    return PickupChoices(asap, pickup_slots(store, now, slot_minutes=slot_minutes), is_open(store, now), opens_next)

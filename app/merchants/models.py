@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime, time
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,6 +31,8 @@ class Merchant(db.Model):
     # 1 point per this many fen paid (100: one point per yuan).
     fen_per_point: Mapped[int] = mapped_column(default=100, server_default="100")
     rotate_qr: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
+    # Pickup times offered at checkout, every this many minutes (app.merchants.hours.pickup_slots).
+    pickup_slot_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     # Replaced whenever the shop's view of this merchant's catalog changes (app.catalog.snapshot).
     catalog_rev: Mapped[int] = mapped_column(sa.BigInteger, default=new_catalog_rev, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -40,6 +43,7 @@ class Merchant(db.Model):
         sa.CheckConstraint("undo_window_minutes >= 0", name="undo_window_nonneg"),
         sa.CheckConstraint("unpaid_cancel_minutes > 0", name="unpaid_cancel_positive"),
         sa.CheckConstraint("fen_per_point > 0", name="fen_per_point_positive"),
+        sa.CheckConstraint("pickup_slot_minutes IN (15, 20, 30, 60)", name="pickup_slot_minutes_divides_hour"),
     )
 
 
@@ -135,3 +139,27 @@ class ApiKey(db.Model):
     __table_args__ = (
         sa.CheckConstraint("kind <> 'counter' OR store_id IS NOT NULL", name="counter_keys_have_store"),
     )
+
+
+class AuditEvent(db.Model):
+    """One console change: who (and in which role), what, to which object, a before/after summary, from which
+    address, when. Append-only: written in the same transaction as the change (app.merchants.audit), never
+    updated or deleted (the ORM refuses it)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
+    role: Mapped[str] = mapped_column(sa.String(24))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    object_type: Mapped[str] = mapped_column(sa.String(24))
+    object_id: Mapped[int | None]
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    ip: Mapped[str] = mapped_column(sa.String(45), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    staff: Mapped[Staff | None] = relationship()
+
+    __table_args__ = (sa.Index("ix_audit_events_merchant_created", "merchant_id", "created_at"),)

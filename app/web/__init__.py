@@ -24,6 +24,7 @@ def _same_origin():
 
 def register_blueprints(app: Flask) -> None:
     from app.web.api import bp as api_bp
+    from app.web.console import bp as console_bp
     from app.web.counter import bp as counter_bp
     from app.web.health import bp as health_bp
     from app.web.payments import bp as payments_bp
@@ -40,3 +41,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(counter_bp, url_prefix="/counter")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(console_bp, url_prefix="/console")

@@ -148,7 +148,7 @@ def checkout(slug: str):
         "shop/checkout.html", merchant=merchant, store=store, member=member, lines=priced.lines,
         total_fen=priced.quote.payable_fen, list_total_fen=priced.quote.list_total_fen,
         discounts=priced.quote.discounts_by_kind(),
-        online=online, error=error, form=request.form, pickup=hours.pickup_choices(store, now_utc()),
+        online=online, error=error, form=request.form, pickup=hours.pickup_choices(store, now_utc(), merchant.pickup_slot_minutes),
         nonce=request.form.get("nonce") or secrets.token_urlsafe(12), buy=buy,
         field_errors={e["field"]: e["message"] for e in (error or {}).get("errors", [])},
     ), status

@@ -1,0 +1,72 @@
+"""Server-side lists: sort by a whitelisted column, paginate, export CSV (UTF-8 with BOM for Excel)."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import sqlalchemy as sa
+from flask import Response, request
+
+from app.extensions import db
+
+PER_PAGE = 20
+MAX_CSV_ROWS = 100_000
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    page: int
+    pages: int
+    total: int
+    sort: str
+    desc: bool
+
+    def args(self, **changes) -> dict[str, Any]:
+        """The current query arguments with `changes` (for links to other pages or sorts)."""
+        out = {k: v for k, v in request.args.items()}
+        out.update({k: v for k, v in changes.items()})
+        return out
+
+    def sort_args(self, column: str) -> dict[str, Any]:
+        desc = "0" if (self.sort == column and self.desc) else ("1" if self.sort == column else "0")
+        return self.args(sort=column, desc=desc, page=1)
+
+
+def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str) -> tuple[sa.Select, str, bool]:
+    sort = request.args.get("sort", default)
+    if sort not in sorts:
+        sort = default
+    desc = request.args.get("desc") == "1"
+    column = sorts[sort]
+    order = [column.desc() if desc else column.asc()]
+    if sort != "id" and "id" in sorts:
+        order.append(sorts["id"].asc())  # a stable order across pages
+    return query.order_by(*order), sort, desc
+
+
+def paginate(query: sa.Select, sorts: dict[str, Any], default: str, scalars: bool = True) -> Page:
+    query, sort, desc = sorted_query(query, sorts, default)
+    total = db.session.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    pages = max(1, -(-total // PER_PAGE))
+    try:
+        page = min(max(1, int(request.args.get("page", 1))), pages)
+    except ValueError:
+        page = 1
+    result = db.session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+    rows = list(result.scalars() if scalars else result)
+    return Page(rows, page, pages, total, sort, desc)
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # BOM: Excel then reads the file as UTF-8 (Chinese names intact)
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    response = Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
