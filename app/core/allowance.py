@@ -31,6 +31,7 @@ from flask import Flask, current_app
 from limits import RateLimitItem, parse_many, storage, strategies
 from limits.errors import StorageError
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from app.core import logging as applog
@@ -131,7 +132,7 @@ class Counters:
                 if self._redis_down:
                     self._redis_back()
                 return used_up
-            except StorageError as exc:
+            except (StorageError, RedisError) as exc:
                 self._redis_failed(exc)
         now = self.database.clock()
         windows = list(_windows(checks, now))
@@ -209,11 +210,21 @@ class Counters:
 
 
 def _first_used_up_in(strategy: strategies.FixedWindowRateLimiter, checks: Sequence[Check]) -> UsedUp | None:
-    for index, (limits, scope, key) in enumerate(checks):
-        for item in parsed(limits):
-            if not strategy.test(item, scope, key):
-                reset = strategy.get_window_stats(item, scope, key).reset_time
-                return UsedUp(index, item, datetime.fromtimestamp(reset, tz=timezone.utc))
+    """The first allowance used up. In Redis every window's counter is read in one MGET (one round trip
+    for the device, store and IP limits together, instead of one per window); in memory (tests) each is
+    asked in turn. The same counters `limits` keeps: `hit` writes them."""
+    items = [(index, item, scope, key) for index, (limits, scope, key) in enumerate(checks) for item in parsed(limits)]
+    store = strategy.storage
+    client = getattr(store, "storage", None)
+    if client is not None and hasattr(store, "prefixed_key") and hasattr(client, "mget"):
+        counts = client.mget([store.prefixed_key(item.key_for(scope, key)) for _i, item, scope, key in items])
+        used = [int(c or 0) >= item.amount for c, (_i, item, _s, _k) in zip(counts, items)]
+    else:
+        used = [not strategy.test(item, scope, key) for _i, item, scope, key in items]
+    for (index, item, scope, key), is_used in zip(items, used):
+        if is_used:
+            reset = strategy.get_window_stats(item, scope, key).reset_time
+            return UsedUp(index, item, datetime.fromtimestamp(reset, tz=timezone.utc))
     return None
 
 
