@@ -5,9 +5,9 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.core import logging as applog
-from app.core.errors import DomainError
+from app.core.errors import DomainError, ServiceUnavailable
 from app.core.i18n import current_lang
-from app.core.database import rollback
+from app.core.database import is_outage, rollback
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "too_large", 429: "too_many_tries"}
@@ -26,6 +26,9 @@ def render_error(err: DomainError):
         response = jsonify({"error": body})
     else:
         response = render_template("errors.html", error=body, status=err.status)
+    retry_after = getattr(err, "retry_after", None)
+    if retry_after:
+        return response, err.status, {"Retry-After": str(retry_after)}
     return response, err.status
 
 
@@ -48,6 +51,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         rollback()
+        if is_outage(err):  # the database is down or restarting: a clean 503 the client may retry
+            applog.log.warning("database unavailable: %s", type(err).__name__,
+                               extra={"fields": {"path": request.path, "error": str(err).splitlines()[0][:200]}})
+            return render_error(ServiceUnavailable())
         applog.log.exception("unhandled error", extra={"fields": {"path": request.path}})
         generic = DomainError(zh="服务器开小差了，请稍后再试。", en="Server error; please try again.")
         generic.code, generic.status = "server_error", 500
