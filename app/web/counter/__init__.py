@@ -6,6 +6,7 @@ import secrets
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
+from app.core import i18n
 from app.core.database import rollback
 from app.core.errors import DomainError, Forbidden
 from app.extensions import db
@@ -17,6 +18,11 @@ from app.web import counter_actions
 from app.web.auth import current_staff, sign_in_staff, staff_required
 
 bp = Blueprint("counter", __name__)
+
+i18n.register({
+    "服务暂时不可用，正在重试…": "The service is briefly unavailable; retrying…",
+    "服务暂时不可用，请稍后点击重试。": "The service is still unavailable; tap Retry in a moment.",
+})
 
 COUNTER_ROLES = (Role.CASHIER, Role.STORE_MANAGER)
 
