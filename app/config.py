@@ -32,6 +32,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "WECHAT_PAY_PUBLIC_KEY_ID": ("(empty)", "its id (PUB_KEY_ID_...)"),
     "WECHAT_PAY_CERT_DIR": ("(empty)", "platform-certificate mode instead: folder for downloaded certificates"),
     "WECHAT_PAY_GATEWAY": ("(empty)", "override https://api.mch.weixin.qq.com (tests point it at a local fake)"),
+    "WECHAT_PAY_TIMEOUT": ("5", "seconds to wait for WeChat Pay's answer (3 more to connect); a hung gateway holds a worker no longer, and the payer is told to try again"),
     "SMS_WEBHOOK_URL": ("(empty)", "the SMS gateway that sends phone verification codes (signed JSON POST, see app/integrations/sms.py); empty: codes are only logged (and shown on the page outside production), and production offers no phone binding"),
     "SMS_WEBHOOK_SECRET": ("(empty)", "HMAC key for the gateway's `X-O2O-Signature`; required with SMS_WEBHOOK_URL"),
     "PHONE_CODE_LIMITS": ("1/minute;5/hour;10/day", "verification texts allowed per phone number"),
@@ -90,6 +91,18 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
 
+    def _number(name: str, default: float) -> float:
+        raw = env.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from None
+        if value <= 0:
+            raise ConfigError(f"{name} must be more than 0 seconds, not {raw!r}.")
+        return value
+
     redis_url = env.get("REDIS_URL", "")
     if env.get("SMS_WEBHOOK_URL") and not env.get("SMS_WEBHOOK_SECRET"):
         raise ConfigError("SMS_WEBHOOK_SECRET is not set: the SMS gateway needs it to check our signature.")
@@ -121,6 +134,7 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "WECHAT_PAY_PUBLIC_KEY_ID": env.get("WECHAT_PAY_PUBLIC_KEY_ID", ""),
         "WECHAT_PAY_CERT_DIR": env.get("WECHAT_PAY_CERT_DIR", ""),
         "WECHAT_PAY_GATEWAY": env.get("WECHAT_PAY_GATEWAY", ""),
+        "WECHAT_PAY_TIMEOUT": _number("WECHAT_PAY_TIMEOUT", 5.0),
         "SMS_WEBHOOK_URL": env.get("SMS_WEBHOOK_URL", ""),
         "SMS_WEBHOOK_SECRET": env.get("SMS_WEBHOOK_SECRET", ""),
         "PHONE_CODE_LIMITS": env.get("PHONE_CODE_LIMITS", "1/minute;5/hour;10/day"),

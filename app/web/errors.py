@@ -6,7 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.core import logging as applog
 from app.core.errors import DomainError, ServiceUnavailable
-from app.core.i18n import current_lang
+from app.core.i18n import current_lang, gettext
 from app.core.database import is_outage, rollback
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -25,7 +25,10 @@ def render_error(err: DomainError):
     if wants_json():
         response = jsonify({"error": body})
     else:
-        response = render_template("errors.html", error=body, status=err.status)
+        # A page that is briefly unavailable (the database, the payment provider) offers to load it again.
+        retry = request.url if err.status == 503 and request.method == "GET" else None
+        response = render_template("errors.html", error=body, status=err.status, retry_url=retry,
+                                   retry_label=gettext("重试"))
     retry_after = getattr(err, "retry_after", None)
     if retry_after:
         return response, err.status, {"Retry-After": str(retry_after)}
