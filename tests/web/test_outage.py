@@ -11,6 +11,7 @@ from app.extensions import db
 from tests.support.databases import base_url, fresh_database
 from tests.support.proxy import TcpProxy
 from tests.vouchers.helpers import bearer
+from tests.web.test_openapi import check_response
 
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # nothing listens on port 1: refused at once
 
@@ -28,6 +29,7 @@ def test_api_answers_503_envelope_with_retry_after(down_app):
     assert r.headers["Retry-After"].isdigit() and 1 <= int(r.headers["Retry-After"]) <= 10
     assert r.json["error"]["code"] == "service_unavailable"
     assert r.json["error"]["message"] == "服务暂时不可用，请稍后重试。"
+    check_response("/counter/redeem", "post", r)  # as the OpenAPI document describes it
     r = down_app.test_client().post("/api/v1/counter/redeem?lang=en", json={"code": "K7QD-9XWF-3M2P"},
                                     headers=bearer("o2o_ck_whatever"))
     assert r.json["error"]["message"] == "The service is briefly unavailable; please try again in a moment."
@@ -59,6 +61,21 @@ def test_an_error_in_what_was_asked_stays_a_500_not_a_503(tmp_path):
             c.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
             c.execute(sa.text("INSERT INTO t VALUES (1), (1)"))
     assert not is_outage(exc.value)
+
+
+def test_sqlite_locked_past_busy_timeout_is_an_outage(tmp_path):
+    from app.core.database import is_outage
+
+    path = tmp_path / "locked.sqlite3"
+    holder = sa.create_engine(f"sqlite:///{path}", connect_args={"isolation_level": None})
+    waiter = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.1})
+    with holder.connect() as h:
+        h.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        h.exec_driver_sql("BEGIN IMMEDIATE")
+        with waiter.connect() as w, pytest.raises(sa.exc.OperationalError) as exc:
+            w.execute(sa.text("INSERT INTO t VALUES (1)"))
+        h.exec_driver_sql("ROLLBACK")
+    assert "database is locked" in str(exc.value) and is_outage(exc.value)
 
 
 # ----------------------------------------------------------------------------------- PostgreSQL, real cuts
