@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.core import clock, tasks
+from app.core import clock
 from app.core.database import commit
 from app.extensions import db
 from app.orders import service as orders
@@ -20,6 +20,7 @@ from app.payments import service as payments
 from app.payments import tasks as payment_tasks
 from app.payments.models import PayMethod, Refund, RefundStatus
 from tests.support.factories import make_member, make_product
+from tests.support.queue import queue_on
 
 REDIS = "redis://127.0.0.1:6379/15"
 
@@ -28,19 +29,6 @@ def _redis_listening() -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), timeout=1):
         return True
     return False
-
-
-@contextlib.contextmanager
-def queue_on(app, **config):
-    """Rebinds the app's tasks to the queue `config` describes; back to the tests' inline queue afterwards."""
-    saved = {k: app.config.get(k) for k in config}
-    app.config.update(config)
-    tasks.init_app(app)
-    try:
-        yield
-    finally:
-        app.config.update(saved)
-        tasks.init_app(app)
 
 
 @pytest.mark.skipif(not _redis_listening(), reason="needs a Redis on 127.0.0.1:6379 to proxy to")

@@ -22,6 +22,7 @@ from app.payments.providers import PROVIDER_BUSY_EN, PROVIDER_BUSY_ZH
 from tests.conftest import member_client
 from tests.payments.conftest import notify
 from tests.support.factories import make_product
+from tests.support.queue import queue_on
 
 FAULTS = ["500", "hang", "reset"]
 
@@ -147,3 +148,33 @@ def test_the_pay_client_gives_up_after_the_configured_timeout(app, wechat):
     with app.app_context():
         client = wechat_client()
     assert client._wp._core._timeout == (3.05, 1.0)
+
+
+def test_a_failed_refund_is_retried_by_the_queue_with_backoff(app, client, paying, wechat, tmp_path):
+    """Through a real (SQLite-file) Huey queue: each failure schedules the next attempt later than the one
+    before (30 s, then 60 s); the third attempt goes through; one refund number, the money moved once."""
+    order, payment, _, _ = paying
+    headers, body = wechat.payment_notification(payment.out_trade_no)
+    assert notify(client, headers, body).status_code == 204
+    db.session.expire_all()
+    wechat.fault("refund", "500", times=2)
+    with queue_on(app, HUEY_IMMEDIATE=False, REDIS_URL="", HUEY_SQLITE_PATH=str(tmp_path / "q.sqlite3")) as huey:
+        refund = orders.refund(db.session.get(Order, order.id), reason="不想要了")
+        commit()  # queued, not run
+        task = huey.dequeue()
+        delays = []
+        for _ in range(3):
+            before = huey._get_timestamp()
+            huey.execute(task, timestamp=task.eta or before)  # as the consumer does once the time has come
+            scheduled = huey.scheduled()
+            if not scheduled:
+                break
+            task = scheduled[0]
+            delays.append(round((task.eta - before).total_seconds()))
+            huey.storage.flush_schedule()
+    assert delays == [30, 60]
+    db.session.expire_all()
+    refund = db.session.get(Refund, refund.id)
+    assert refund.status is RefundStatus.PROCESSING and refund.attempts == 3
+    assert wechat.refund_requests == [refund.out_refund_no] * 3
+    assert wechat.refunds_created == {refund.out_refund_no: 1}
