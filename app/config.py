@@ -43,6 +43,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
 }
 
 
+DB_CONNECT_TIMEOUT = 3  # seconds to reach PostgreSQL before the request is answered 503
+
+
 def _instance_secret(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if path.exists():
@@ -110,7 +113,11 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "APP_ENV": app_env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if db_url.startswith("postgresql") else {},
+        # pre_ping: a pooled connection that died (a restart, a failover) is replaced, not handed to a request.
+        # connect_timeout: an unreachable server (packets dropped) is a 503 within seconds, not a worker held
+        # until gunicorn kills it.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "connect_args": {"connect_timeout": DB_CONNECT_TIMEOUT}}
+        if db_url.startswith("postgresql") else {},
         "REDIS_URL": redis_url,
         "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH", ""),
         "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE", "") == "1",

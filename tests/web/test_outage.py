@@ -163,3 +163,27 @@ def test_a_connection_lost_at_commit_is_a_503_and_nothing_is_kept(proxied):
     again = client.post("/api/v1/counter/redeem", json=body, headers=bearer(keys["counter"]))
     assert again.status_code == 200 and again.json == r.json
     assert _redemptions(app, v["id"]) == 1
+
+
+@needs_postgresql
+def test_a_server_that_does_not_answer_at_all_is_a_503_within_seconds(proxied):
+    """Packets dropped (a network partition): new connections hang. The connect timeout makes it a 503 in
+    seconds rather than a worker held until gunicorn kills it."""
+    import time
+
+    app, proxy, keys = proxied
+    client = app.test_client()
+    v = _issue(client, keys)
+    proxy.cut("blackhole")
+    try:
+        started = time.monotonic()
+        r = client.post("/api/v1/counter/redeem", json={"code": v["code"], "idempotency_key": "bh-1"},
+                        headers=bearer(keys["counter"]))
+        took = time.monotonic() - started
+    finally:
+        proxy.restore()
+    assert r.status_code == 503 and r.json["error"]["code"] == "service_unavailable"
+    assert took < 10, f"took {took:.1f} s"
+    r = client.post("/api/v1/counter/redeem", json={"code": v["code"], "idempotency_key": "bh-1"},
+                    headers=bearer(keys["counter"]))
+    assert r.status_code == 200 and _redemptions(app, v["id"]) == 1
