@@ -41,6 +41,7 @@ def test_a_browser_gets_a_page_saying_so(down_app):
     html = r.get_data(as_text=True)
     assert "服务暂时不可用，请稍后重试。" in html and 'data-code="service_unavailable"' in html
     assert "Traceback" not in html
+    assert 'data-testid="error-retry"' in html and 'href="http://localhost/m/some-shop/"' in html  # load it again
 
 
 def test_healthz_stays_503(down_app):
@@ -186,4 +187,37 @@ def test_a_server_that_does_not_answer_at_all_is_a_503_within_seconds(proxied):
     assert took < 10, f"took {took:.1f} s"
     r = client.post("/api/v1/counter/redeem", json={"code": v["code"], "idempotency_key": "bh-1"},
                     headers=bearer(keys["counter"]))
+    assert r.status_code == 200 and _redemptions(app, v["id"]) == 1
+
+
+@needs_postgresql
+def test_backends_terminated_as_in_a_restart_are_a_503_then_200(proxied):
+    """What a PostgreSQL restart does to open connections: the server ends them ('terminating connection due
+    to administrator command'). Done here to this test database's own backends only, with
+    pg_terminate_backend, between the view's work and its COMMIT; the next request is served."""
+    app, proxy, keys = proxied
+    client = app.test_client()
+    v = _issue(client, keys)
+    admin = sa.create_engine(base_url().replace("postgresql://", "postgresql+psycopg://", 1),
+                             isolation_level="AUTOCOMMIT")
+    with app.app_context():
+        database = db.engine.url.database
+
+    def restart_before_commit(session):
+        with admin.connect() as c:
+            c.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": database})
+
+    body = {"code": v["code"], "idempotency_key": "restart-1"}
+    with app.app_context():
+        sa.event.listen(db.session, "before_commit", restart_before_commit)
+    try:
+        r = client.post("/api/v1/counter/redeem", json=body, headers=bearer(keys["counter"]))
+    finally:
+        with app.app_context():
+            sa.event.remove(db.session, "before_commit", restart_before_commit)
+        admin.dispose()
+    assert r.status_code == 503 and r.json["error"]["code"] == "service_unavailable"
+    assert _redemptions(app, v["id"]) == 0
+    r = client.post("/api/v1/counter/redeem", json=body, headers=bearer(keys["counter"]))
     assert r.status_code == 200 and _redemptions(app, v["id"]) == 1
