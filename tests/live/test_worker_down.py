@@ -44,9 +44,13 @@ def _shop(base: str, demo: dict, nickname: str) -> requests.Session:
 def _place(s: requests.Session, base: str, demo: dict, sku_id: int) -> int:
     slug, store_id = demo["merchant"]["slug"], demo["stores"][0]["id"]
     s.post(f"{base}/m/{slug}/cart/add", data={"store_id": store_id, "sku_id": sku_id, "quantity": 1}, timeout=30)
-    nonce = re.search(r'name="nonce" value="([^"]+)"', s.get(f"{base}/m/{slug}/checkout", timeout=30).text).group(1)
+    checkout = s.get(f"{base}/m/{slug}/checkout", timeout=30).text
+    nonce = re.search(r'name="nonce" value="([^"]+)"', checkout).group(1)
+    # The first pickup time the page offers ("asap" while the store can still make it today, else a slot):
+    # the servers run at the real clock, at any hour.
+    pickup_at = re.search(r'data-testid="pickup-at">.*?<option value="([^"]+)"', checkout, re.S).group(1)
     r = s.post(f"{base}/m/{slug}/checkout", allow_redirects=False, timeout=30,
-               data={"nonce": nonce, "fulfilment": "pickup", "pickup_at": "", "pay": "online"})
+               data={"nonce": nonce, "fulfilment": "pickup", "pickup_at": pickup_at, "pay": "online"})
     assert r.status_code in (302, 303), r.text[:300]
     return int(re.search(r"/orders/(\d+)", r.headers["Location"]).group(1))
 
