@@ -101,3 +101,55 @@ def test_a_503_is_retried_with_the_same_key_until_the_redeem_goes_through(tablet
     assert n == 1
     row = tablet.locator(f'[data-testid="today-row"][data-voucher-id="{voucher["id"]}"]')
     expect(row).to_have_count(1)
+
+
+def test_after_half_a_minute_of_503s_the_cashier_gets_a_retry_button(tablet, outage_server):
+    """The page's side of a longer outage, on a fast clock: the 503s (the server's envelope, answered here by
+    the browser's network layer so that no database has to stay down for half a minute) are retried after 1,
+    2, 4, 8, 8 and 8 s with one key; then the page says so and offers 重试, which sends that key again."""
+    base, demo, url, _ = outage_server
+    voucher = _issue(base, demo, "久断重试券")
+    tablet.clock.install()
+    sign_in(tablet, base)
+    tablet.get_by_test_id("code-input").fill(voucher["code"])
+    tablet.get_by_test_id("lookup").click()
+    expect(tablet.get_by_test_id("result")).to_have_attribute("data-state", "ok")
+
+    keys: list[str] = []
+
+    def unavailable(route):
+        keys.append(route.request.post_data_json["idempotency_key"])
+        route.fulfill(status=503, headers={"Retry-After": "3"}, json={"error": {
+            "code": "service_unavailable", "message": "服务暂时不可用，请稍后重试。"}})
+
+    tablet.route("**/counter/redeem", unavailable)
+    confirm, retrying = tablet.get_by_test_id("confirm"), tablet.get_by_test_id("retrying")
+    confirm.click()
+    for attempt, delay in enumerate([1, 2, 4, 8, 8, 8], start=1):
+        expect(retrying).to_have_attribute("data-attempt", str(attempt))
+        expect(retrying).to_have_attribute("data-state", "retrying")
+        expect(confirm).to_be_disabled()
+        tablet.clock.fast_forward(delay * 1000 - 100)
+        assert len(keys) == attempt  # not before its time
+        tablet.clock.fast_forward(100)
+    expect(retrying).to_have_attribute("data-state", "gave-up")
+    expect(retrying).to_have_text("服务暂时不可用，请稍后点击重试。")
+    expect(confirm).to_be_enabled()
+    expect(confirm).to_have_text("重试")
+    assert len(keys) == 7 and len(set(keys)) == 1
+
+    tablet.unroute("**/counter/redeem")
+    sent: list[str] = []
+    tablet.on("request", lambda r: sent.append(r.post_data_json["idempotency_key"])
+              if r.url.endswith("/counter/redeem") else None)
+    confirm.click()  # the database is back
+    expect(tablet.get_by_test_id("success")).to_have_attribute("data-state", "done")
+    expect(retrying).to_be_hidden()
+    assert sent == keys[:1]
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as c:
+            assert c.execute(sa.text("SELECT count(*) FROM redemptions WHERE voucher_id = :v"),
+                             {"v": voucher["id"]}).scalar() == 1
+    finally:
+        engine.dispose()
