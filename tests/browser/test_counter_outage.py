@@ -86,7 +86,8 @@ def test_a_503_is_retried_with_the_same_key_until_the_redeem_goes_through(tablet
         expect(retrying).to_have_text("服务暂时不可用，正在重试…")
         expect(tablet.get_by_test_id("confirm")).to_be_disabled()
         time.sleep(1.5)  # a retry or two while the database is still away
-    expect(tablet.get_by_test_id("success")).to_have_attribute("data-state", "done", timeout=20000)
+    expect(tablet.get_by_test_id("success")).to_be_visible(timeout=20000)
+    expect(tablet.get_by_test_id("success")).to_have_attribute("data-state", "done")
     expect(tablet.get_by_test_id("retrying")).to_be_hidden()
 
     statuses = [s for _, s in answers]
@@ -143,6 +144,7 @@ def test_after_half_a_minute_of_503s_the_cashier_gets_a_retry_button(tablet, out
     tablet.on("request", lambda r: sent.append(r.post_data_json["idempotency_key"])
               if r.url.endswith("/counter/redeem") else None)
     confirm.click()  # the database is back
+    expect(tablet.get_by_test_id("success")).to_be_visible()
     expect(tablet.get_by_test_id("success")).to_have_attribute("data-state", "done")
     expect(retrying).to_be_hidden()
     assert sent == keys[:1]
