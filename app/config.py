@@ -32,6 +32,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "WECHAT_PAY_PUBLIC_KEY_ID": ("(empty)", "its id (PUB_KEY_ID_...)"),
     "WECHAT_PAY_CERT_DIR": ("(empty)", "platform-certificate mode instead: folder for downloaded certificates"),
     "WECHAT_PAY_GATEWAY": ("(empty)", "override https://api.mch.weixin.qq.com (tests point it at a local fake)"),
+    "WECHAT_PAY_TIMEOUT": ("5", "seconds to wait for WeChat Pay's answer (3 more to connect); a hung gateway holds a worker no longer, and the payer is told to try again"),
     "SMS_WEBHOOK_URL": ("(empty)", "the SMS gateway that sends phone verification codes (signed JSON POST, see app/integrations/sms.py); empty: codes are only logged (and shown on the page outside production), and production offers no phone binding"),
     "SMS_WEBHOOK_SECRET": ("(empty)", "HMAC key for the gateway's `X-O2O-Signature`; required with SMS_WEBHOOK_URL"),
     "PHONE_CODE_LIMITS": ("1/minute;5/hour;10/day", "verification texts allowed per phone number"),
@@ -46,6 +47,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MAX_FORM_BYTES": ("262144", "largest form post (pages: sign-in, cart, checkout, reviews)"),
     "MAX_UPLOAD_BYTES": ("8388608", "largest request to a view that takes files (photo uploads)"),
 }
+
+
+DB_CONNECT_TIMEOUT = 3  # seconds to reach PostgreSQL before the request is answered 503
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -106,6 +110,18 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
 
+    def _number(name: str, default: float) -> float:
+        raw = env.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from None
+        if value <= 0:
+            raise ConfigError(f"{name} must be more than 0 seconds, not {raw!r}.")
+        return value
+
     redis_url = env.get("REDIS_URL", "")
     if env.get("SMS_WEBHOOK_URL") and not env.get("SMS_WEBHOOK_SECRET"):
         raise ConfigError("SMS_WEBHOOK_SECRET is not set: the SMS gateway needs it to check our signature.")
@@ -113,7 +129,11 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "APP_ENV": app_env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if db_url.startswith("postgresql") else {},
+        # pre_ping: a pooled connection that died (a restart, a failover) is replaced, not handed to a request.
+        # connect_timeout: an unreachable server (packets dropped) is a 503 within seconds, not a worker held
+        # until gunicorn kills it.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "connect_args": {"connect_timeout": DB_CONNECT_TIMEOUT}}
+        if db_url.startswith("postgresql") else {},
         "REDIS_URL": redis_url,
         "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH", ""),
         "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE", "") == "1",
@@ -138,6 +158,7 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "WECHAT_PAY_PUBLIC_KEY_ID": env.get("WECHAT_PAY_PUBLIC_KEY_ID", ""),
         "WECHAT_PAY_CERT_DIR": env.get("WECHAT_PAY_CERT_DIR", ""),
         "WECHAT_PAY_GATEWAY": env.get("WECHAT_PAY_GATEWAY", ""),
+        "WECHAT_PAY_TIMEOUT": _number("WECHAT_PAY_TIMEOUT", 5.0),
         "SMS_WEBHOOK_URL": env.get("SMS_WEBHOOK_URL", ""),
         "SMS_WEBHOOK_SECRET": env.get("SMS_WEBHOOK_SECRET", ""),
         "PHONE_CODE_LIMITS": env.get("PHONE_CODE_LIMITS", "1/minute;5/hour;10/day"),

@@ -17,6 +17,7 @@ from app import create_app
 from app.core import clock
 from app.extensions import allowance, db as _db
 from tests.support.databases import base_url, fresh_database
+from tests.support.proxy import tcp_proxy  # noqa: F401  (a fixture: cut and restore real TCP connections)
 
 FROZEN_AT = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
 

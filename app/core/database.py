@@ -9,9 +9,14 @@ from __future__ import annotations
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
+from app.core import logging as applog
+from app.core.errors import ServiceUnavailable
 from app.extensions import db
+
+# SQLite's words for "try again" (a writer held the lock past busy_timeout; the file is briefly unreadable).
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked", "unable to open database", "disk i/o error")
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -39,8 +44,33 @@ def commit() -> None:
 
 
 def rollback() -> None:
-    db.session.rollback()
     db.session.info.pop("after_commit", None)
+    try:
+        db.session.rollback()
+    except sa.exc.DBAPIError as exc:
+        if not is_outage(exc):
+            raise
+        # The connection died under us: drop it (the pool replaces it) so the next request starts clean.
+        db.session.close()
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when `exc` says the database could not be reached or dropped the connection (restarting, cut
+    off, out of connections, a SQLite file locked past busy_timeout): the request may be sent again. Not for
+    errors in what was asked (a constraint, a bad statement), which stay errors."""
+    if isinstance(exc, sa.exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa.exc.InterfaceError):
+        return True
+    if isinstance(exc, sa.exc.OperationalError):
+        if type(exc.orig).__module__.startswith("sqlite3"):
+            return str(exc.orig).lower().startswith(_SQLITE_TRANSIENT)
+        return True  # PostgreSQL: connection lost, shutting down, starting up, too many clients, ...
+    return False
 
 
 def init_app(app: Flask) -> None:
@@ -53,7 +83,20 @@ def init_app(app: Flask) -> None:
     def _commit(response):
         # Error responses were rolled back by the error handler; a 2xx/3xx commits its work.
         if response.status_code < 400:
-            commit()
+            try:
+                commit()
+            except Exception as exc:
+                rollback()
+                if not is_outage(exc):
+                    raise
+                # The answer the view prepared never goes out: a 503, rendered by the app's error handler.
+                # (A COMMIT whose reply was lost may still have committed: a retry with the same idempotency
+                # key gets the first answer.)
+                applog.log.warning("database unavailable at commit: %s", type(exc.__cause__ or exc).__name__,
+                                   extra={"fields": {"error": str(exc).splitlines()[0][:200]}})
+                unavailable = ServiceUnavailable()
+                unavailable.__cause__ = exc
+                return current_app.make_response(current_app.handle_user_exception(unavailable))
         else:
             rollback()
         return response

@@ -71,5 +71,14 @@ class TooManyTries(DomainError):
     en = "Too many tries; wait a moment and try again."
 
 
+class ServiceUnavailable(DomainError):
+    """A part we depend on (the database) does not answer right now. The request did nothing that stays: the
+    client may send it again after `retry_after` seconds (a redeem with the same idempotency key)."""
+    code, status = "service_unavailable", 503
+    zh = "服务暂时不可用，请稍后重试。"
+    en = "The service is briefly unavailable; please try again in a moment."
+    retry_after = 3  # seconds, sent as Retry-After
+
+
 class ConfigError(Exception):
     """Bad configuration: its message is one sentence for the operator."""

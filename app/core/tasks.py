@@ -14,6 +14,7 @@ commit and enqueue). A failure to enqueue is logged, never raised to the user.
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,17 +32,18 @@ class Spec:
     fn: Callable
     retries: int = 0
     retry_delay: int = 0
+    retry_backoff: float = 0  # each retry waits this many times longer than the one before (0: the same)
     crontab: dict = field(default_factory=dict)  # periodic when set: huey.crontab(**crontab)
 
 
 REGISTRY: dict[str, Spec] = {}
 
 
-def task(name: str, *, retries: int = 0, retry_delay: int = 0):
+def task(name: str, *, retries: int = 0, retry_delay: int = 0, retry_backoff: float = 0):
     """Declares `fn` as the task `name`. The function runs in an app context; it opens its own
     transactions with `transaction()` (a task may need several: count an attempt, then call out)."""
     def register(fn):
-        REGISTRY[name] = Spec(name, fn, retries, retry_delay)
+        REGISTRY[name] = Spec(name, fn, retries, retry_delay, retry_backoff)
         return fn
     return register
 
@@ -138,6 +140,27 @@ def init_app(app: Flask) -> None:
             bound[spec.name] = huey.periodic_task(crontab(**spec.crontab), name=spec.name)(runner(spec))
         else:
             bound[spec.name] = huey.task(retries=spec.retries, retry_delay=spec.retry_delay,
-                                         name=spec.name)(runner(spec))
+                                         retry_backoff=spec.retry_backoff, name=spec.name)(runner(spec))
+    huey.on_startup("o2o.catch_up")(_catch_up([bound[s.name] for s in REGISTRY.values() if s.crontab]))
     app.extensions["huey"] = huey
     app.extensions["tasks"] = bound
+
+
+def _catch_up(sweeps: list):
+    """A consumer that starts (after a deploy, a crash, an hour down) queues every periodic sweep once at
+    once, rather than waiting for each one's next turn (the stuck-refund sweep runs every 5 minutes): what
+    fell due while no worker ran is done now. Huey calls startup hooks in each worker thread; the first
+    one queues them. The sweeps are idempotent, so several consumers starting together is harmless."""
+    lock, done = threading.Lock(), []
+
+    def catch_up() -> None:
+        with lock:
+            if done:
+                return
+            done.append(True)
+        for sweep in sweeps:
+            try:
+                sweep()
+            except Exception:
+                applog.log.warning("could not queue %s at start-up", sweep.name, exc_info=True)
+    return catch_up

@@ -104,6 +104,10 @@ class WeChatProvider:
                 time_expire=order.expires_at,
             )
         except WeChatPayError as exc:
+            if _transient(exc):
+                # Nothing is lost: the payment row is committed and open, and paying again reuses it (the same
+                # out_trade_no, so WeChat cannot make a second order of it).
+                raise PaymentUnavailable(zh=PROVIDER_BUSY_ZH, en=PROVIDER_BUSY_EN, reason=exc.code) from exc
             raise PaymentUnavailable(reason=exc.message or "微信支付下单失败") from exc
         return Checkout("jsapi", params=params)
 
@@ -116,9 +120,9 @@ class WeChatProvider:
                 total_fen=payment.amount_fen, reason=refund.reason[:80], notify_url=self.notify_url("refund"),
             )
         except WeChatPayError as exc:
-            if exc.status and 400 <= exc.status < 500 and exc.code not in ("SYSTEM_ERROR", "FREQUENCY_LIMITED"):
+            if not _transient(exc):
                 return RefundOutcome("failed", f"{exc.code}: {exc.message}")
-            raise  # transient: the job retries
+            raise  # transient: the job retries, with the same out_refund_no
         status = answer.get("status")
         if status == "SUCCESS":
             return RefundOutcome("succeeded", answer.get("refund_id", ""))
@@ -138,6 +142,18 @@ class WeChatProvider:
         self.client.close_order(payment.out_trade_no)
 
 
+PROVIDER_BUSY_ZH = "微信支付暂时没有响应，订单已为你保留，请稍后重新支付。"
+PROVIDER_BUSY_EN = "WeChat Pay did not answer. Your order is kept; please try to pay again in a moment."
+
+
+def _transient(exc) -> bool:
+    """No answer, a 5xx, a 429 or WeChat's 'busy' codes: the same request may succeed later. A 4xx about the
+    request itself (ORDERPAID, NOT_ENOUGH, PARAM_ERROR, ...) will not."""
+    if exc.status is None or exc.status >= 500 or exc.status == 429:
+        return True
+    return exc.code in ("SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANKERROR")
+
+
 def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -149,7 +165,8 @@ def wechat_configured(config) -> bool:
 
 
 @lru_cache(maxsize=4)
-def _wechat_client(mchid, appid, key_path, serial, apiv3_key, public_key_path, public_key_id, cert_dir, gateway):
+def _wechat_client(mchid, appid, key_path, serial, apiv3_key, public_key_path, public_key_id, cert_dir, gateway,
+                   timeout=5.0):
     from app.integrations.wechat import WeChatPayClient
 
     def read(path):
@@ -158,8 +175,9 @@ def _wechat_client(mchid, appid, key_path, serial, apiv3_key, public_key_path, p
         except OSError as exc:
             raise ConfigError(f"cannot read WeChat Pay key file {path}: {exc.strerror}.") from None
 
+    # Connect within 3 s, answer within `timeout`: a hung gateway must not hold a sync worker (or a job) for long.
     kwargs = dict(mchid=mchid, appid=appid, private_key=read(key_path), cert_serial_no=serial, apiv3_key=apiv3_key,
-                  gateway=gateway or None)
+                  gateway=gateway or None, timeout=(3.05, timeout))
     if public_key_path:
         kwargs.update(public_key=read(public_key_path), public_key_id=public_key_id)
     else:
@@ -172,7 +190,8 @@ def wechat_client():
     c = current_app.config
     return _wechat_client(c["WECHAT_PAY_MCHID"], c["WECHAT_APPID"], c["WECHAT_PAY_PRIVATE_KEY_PATH"],
                           c["WECHAT_PAY_CERT_SERIAL_NO"], c["WECHAT_PAY_APIV3_KEY"], c["WECHAT_PAY_PUBLIC_KEY_PATH"],
-                          c["WECHAT_PAY_PUBLIC_KEY_ID"], c["WECHAT_PAY_CERT_DIR"], c["WECHAT_PAY_GATEWAY"])
+                          c["WECHAT_PAY_PUBLIC_KEY_ID"], c["WECHAT_PAY_CERT_DIR"], c["WECHAT_PAY_GATEWAY"],
+                          c.get("WECHAT_PAY_TIMEOUT", 5.0))
 
 
 def provider_for(method: PayMethod):

@@ -10,7 +10,9 @@ from app.payments import service
 STUCK_AFTER = timedelta(minutes=5)
 
 
-@tasks.task("payments.send_refund", retries=8, retry_delay=30)
+# Retried after 30 s, 1, 2, 4 ... 64 min (backoff), then the stuck-refund sweep keeps trying every 5 minutes
+# once a refund has waited that long; every attempt carries the refund's own out_refund_no.
+@tasks.task("payments.send_refund", retries=8, retry_delay=30, retry_backoff=2)
 def send_refund(refund_id: int) -> str | None:
     """Counts the attempt (committed first, so it counts even if the call blows up), asks the provider
     outside any transaction, then records its answer. The refund number makes a repeat safe."""

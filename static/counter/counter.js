@@ -131,6 +131,7 @@
   // ------------------------------------------------------------------ verify
   function verify(text) {
     if (inFlight) return;
+    stopRetrying();
     stopCamera();
     presented = text;
     voucher = null;
@@ -309,8 +310,20 @@
     return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
   }
 
+  // A 503 (the database briefly unavailable): the same request, same key, again after these many seconds,
+  // about half a minute in all; then the cashier gets a retry button. The cashier taps once.
+  var RETRY_DELAYS = [1, 2, 4, 8, 8, 8];
+  var retryTimer = null;
+  var retrying = byTest('retrying');
+
   function redeem() {
     if (inFlight || !presented || !voucher) return;
+    stopRetrying();
+    sendRedeem(0);
+  }
+
+  function sendRedeem(attempt) {
+    retryTimer = null;
     var key = pendingKey || newKey();
     pendingKey = key;  // kept until an answer arrives, so a retry after a network drop is the same request
     confirmBtn.disabled = true;
@@ -319,15 +332,41 @@
     // not go stale while the cashier reads the screen before tapping confirm.
     post(root.dataset.redeemUrl, {code: voucher.code || presented, uses: 1, idempotency_key: key}).then(function (r) {
       setBusy(false);
+      if (r.status === 503) { unavailable(attempt); return; }
+      stopRetrying();
       pendingKey = null;
       if (r.ok) showSuccess(r.data);
       else showRefused(r.data.error, presented);
       refreshToday();
     }, function () {
       setBusy(false);
+      stopRetrying();
       confirmBtn.disabled = false;
       confirmBtn.textContent = T.network + ' ' + T.retry;
     });
+  }
+
+  function unavailable(attempt) {
+    retrying.hidden = false;
+    if (attempt < RETRY_DELAYS.length) {
+      retrying.textContent = T.unavailable_retrying;
+      retrying.dataset.state = 'retrying';
+      retrying.dataset.attempt = String(attempt + 1);
+      retryTimer = setTimeout(function () { sendRedeem(attempt + 1); }, RETRY_DELAYS[attempt] * 1000);
+      return;
+    }
+    retrying.textContent = T.unavailable;
+    retrying.dataset.state = 'gave-up';
+    confirmBtn.disabled = false;
+    confirmBtn.textContent = T.retry;
+  }
+
+  function stopRetrying() {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    retrying.hidden = true;
+    retrying.textContent = '';
+    retrying.dataset.state = '';
   }
 
   function showSuccess(data) {
@@ -479,6 +518,7 @@
 
   // ------------------------------------------------------------------ wiring
   function reset() {
+    stopRetrying();
     stopCamera();
     hideAll();
     presented = null;

@@ -25,6 +25,8 @@ import json
 import os
 import re
 import secrets
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -194,6 +196,9 @@ class FakeWeChat:
             self.users: dict[str, dict] = {}
             self.orders: dict[str, dict] = {}
             self.refunds: dict[str, dict] = {}
+            self.faults: list[dict] = []           # programmed failures, see fault()
+            self.refund_requests: list[str] = []   # out_refund_no of every refund request, failed ones too
+            self.refunds_created: Counter = Counter()  # out_refund_no -> refunds made (money moved): must stay 1
 
     # ------------------------------------------------------------------ test-side helpers (official account)
     def register_code(self, code: str, openid: str, *, scope: str = "snsapi_base", unionid: str | None = None,
@@ -215,6 +220,46 @@ class FakeWeChat:
             self.access_tokens.clear()
 
     # ------------------------------------------------------------------ test-side helpers (pay)
+    PAY_OPERATIONS = ("jsapi", "query", "close", "refund", "query_refund", "certificates")
+
+    def fault(self, operation: str, mode: str = "500", *, times: int = 1, seconds: float = 3.0) -> None:
+        """The next `times` Pay v3 requests to `operation` (one of PAY_OPERATIONS, or "*") fail, in `mode`:
+
+        * "500": answered HTTP 500 ``SYSTEM_ERROR`` (signed, as WeChat does); nothing is done;
+        * "hang": held for `seconds` (past the client's timeout), then done and answered: the client gave up,
+          but the work happened (an order made, a refund's money moved);
+        * "reset": the connection is reset before anything is done; no answer at all.
+        """
+        if operation != "*" and operation not in self.PAY_OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}")
+        if mode not in ("500", "hang", "reset"):
+            raise ValueError(f"unknown fault mode {mode!r}")
+        with self._lock:
+            self.faults.append({"operation": operation, "mode": mode, "left": times, "seconds": seconds})
+
+    def _take_fault(self, operation: str | None) -> dict | None:
+        with self._lock:
+            for f in self.faults:
+                if f["left"] > 0 and f["operation"] in ("*", operation):
+                    f["left"] -= 1
+                    return dict(f)
+        return None
+
+    @staticmethod
+    def _operation(request: Request) -> str | None:
+        path, method = request.path, request.method
+        if path == "/v3/certificates":
+            return "certificates"
+        if path == "/v3/pay/transactions/jsapi":
+            return "jsapi"
+        if path.startswith("/v3/pay/transactions/out-trade-no/"):
+            return "close" if path.endswith("/close") else "query"
+        if path == "/v3/refund/domestic/refunds" and method == "POST":
+            return "refund"
+        if path.startswith("/v3/refund/domestic/refunds/"):
+            return "query_refund"
+        return None
+
     def pay_config(self, mode: str | None = None, cert_dir: str | None = None) -> dict:
         """Merchant configuration matching this fake (keyword names of ``WeChatPayClient``)."""
         mode = mode or self.signing_mode
@@ -332,6 +377,24 @@ class FakeWeChat:
         request = Request(environ)
         with self._lock:
             self.calls[request.path] += 1
+        operation = self._operation(request) if request.path.startswith("/v3/") else None
+        if operation == "refund":
+            with self._lock:
+                try:
+                    self.refund_requests.append(json.loads(request.get_data()).get("out_refund_no"))
+                except ValueError:
+                    self.refund_requests.append(None)
+        fault = self._take_fault(operation) if operation else None
+        if fault is not None and fault["mode"] == "reset":
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:  # closed under the handler's feet: the client reads no answer at all
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.shutdown(socket.SHUT_RDWR)
+            raise ConnectionResetError("fake WeChat: connection reset (programmed fault)")
+        if fault is not None and fault["mode"] == "500":
+            return self._error(500, "SYSTEM_ERROR", "系统繁忙，请稍后重试")(environ, start_response)
+        if fault is not None and fault["mode"] == "hang":
+            time.sleep(fault["seconds"])
         try:
             if request.path.startswith("/v3/"):
                 response = self._pay(request, environ)
@@ -595,4 +658,5 @@ class FakeWeChat:
             "promotion_detail": [],
         }
         self.refunds[body["out_refund_no"]] = refund
+        self.refunds_created[body["out_refund_no"]] += 1
         return self._signed(200, refund)

@@ -15,51 +15,10 @@ from app.orders import service as orders
 from app.orders.models import Order, OrderStatus
 from app.payments.models import PayMethod
 from app.payments.models import Payment, PaymentStatus, ProcessedNotification, Refund, RefundStatus
-from app.web.payments import checkout_for
-from tests.fakes.wechat_server import FakeWeChat, default_keys, rsa_verify
+from tests.fakes.wechat_server import default_keys, rsa_verify
+from tests.payments.conftest import notify
 from tests.conftest import member_client
 from tests.support.factories import make_product
-
-
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeWeChat(default_keys()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def wechat(app, fake, tmp_path):
-    fake.reset()
-    keys = default_keys()
-    (tmp_path / "apiclient_key.pem").write_text(keys.merchant_private_pem)
-    (tmp_path / "pub_key.pem").write_text(keys.platform_public_pem)
-    saved = {k: app.config[k] for k in app.config if k.startswith("WECHAT") or k == "APP_BASE_URL"}
-    app.config.update(
-        APP_BASE_URL="https://shop.test", WECHAT_APPID=fake.appid, WECHAT_PAY_MCHID=fake.mchid,
-        WECHAT_PAY_PRIVATE_KEY_PATH=str(tmp_path / "apiclient_key.pem"),
-        WECHAT_PAY_CERT_SERIAL_NO=keys.merchant_serial, WECHAT_PAY_APIV3_KEY=fake.apiv3_key,
-        WECHAT_PAY_PUBLIC_KEY_PATH=str(tmp_path / "pub_key.pem"), WECHAT_PAY_PUBLIC_KEY_ID=keys.public_key_id,
-        WECHAT_PAY_CERT_DIR="", WECHAT_PAY_GATEWAY=fake.url,
-    )
-    yield fake
-    app.config.update(saved)
-
-
-@pytest.fixture
-def paying(world, wechat, app):
-    product = make_product(world.merchant, "拿铁", (("中杯", 2800, 2500),), stock={world.store: 5})
-    member = member_for_wechat(world.merchant.id, openid="o-wx-openid-1", nickname="微信用户")
-    order = orders.place_order(world.merchant, world.store, member, [orders.LineRequest(product.skus[0].id, 2)],
-                               pay_method=PayMethod.WECHAT)
-    commit()
-    with app.test_request_context():
-        payment, checkout = checkout_for(order, member)
-    return order, payment, checkout, member
-
-
-def notify(client, headers, body, kind="payment"):
-    return client.post(f"/webhooks/wechatpay/{kind}", data=body, headers=headers)
 
 
 def test_jsapi_checkout_parameters_are_signed_by_the_merchant(paying, wechat):
