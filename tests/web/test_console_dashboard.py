@@ -122,3 +122,8 @@ def test_a_pay_at_store_collection_counts_when_collected(app, world, frozen):
     commit()
     html = console_client(app, world.owner).get("/console/").get_data(as_text=True)
     assert shown(html, "today-sales") == "25.00" and shown(html, "today-wait") == "—"
+
+
+def test_the_dashboard_speaks_english(app, busy):
+    html = console_client(app, busy.owner).get("/console/?lang=en").get_data(as_text=True)
+    assert "Sales (yuan)" in html and "Today by store" in html and "30.0 min" in html
