@@ -38,15 +38,22 @@ mkdir -p "$OUT/htmx"
 cp "$NM/htmx.org/dist/htmx.min.js" "$OUT/htmx/htmx.min.js"
 cp "$NM/htmx.org/LICENSE"          "$OUT/htmx/LICENSE"
 
+# Chart.js 4 (the console dashboard's line and bar charts; the UMD build defines window.Chart)
+mkdir -p "$OUT/chartjs"
+cp "$NM/chart.js/dist/chart.umd.min.js" "$OUT/chartjs/chart.umd.min.js"
+cp "$NM/chart.js/LICENSE.md"            "$OUT/chartjs/LICENSE"
+
 # Strip sourceMappingURL comments: the .map files are not vendored, and a
 # dangling reference only causes 404 noise in browser devtools.
 for f in "$OUT/qr-scanner/qr-scanner.umd.min.js" "$OUT/qr-scanner/qr-scanner-worker.min.js" \
-         "$OUT/bootstrap/bootstrap.min.css" "$OUT/bootstrap/bootstrap.bundle.min.js"; do
+         "$OUT/bootstrap/bootstrap.min.css" "$OUT/bootstrap/bootstrap.bundle.min.js" \
+         "$OUT/chartjs/chart.umd.min.js"; do
   sed -i -e 's|//# sourceMappingURL=[^ ]*\.map$||' -e 's|/\*# sourceMappingURL=[^ ]*\.map \*/||' "$f"
 done
 
 echo "weui       $(node -p "require('$NM/weui/package.json').version")"
 echo "bootstrap  $(node -p "require('$NM/bootstrap/package.json').version")"
 echo "htmx.org   $(node -p "require('$NM/htmx.org/package.json').version")"
+echo "chart.js   $(node -p "require('$NM/chart.js/package.json').version")"
 echo "qr-scanner $(node -p "require('$NM/qr-scanner/package.json').version")"
 find "$OUT" -type f ! -name README.md | sort | xargs ls -l

@@ -9,6 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, TABLET, sign_in
+from tests.browser.test_purchase import (choose_store, counter, expect_voucher_shown, open_product, place_and_pay,
+                                         sign_in_when_asked)
 from tests.support.databases import fresh_database
 from tests.support.live import app_env, gunicorn, prepare
 
@@ -45,7 +47,7 @@ def test_owner_sets_up_a_store_and_its_cashier(desktop, browser, own_live, shot)
     page.get_by_test_id("login-submit").click()
     page.wait_for_url(base + "/console/")
     expect(page.get_by_test_id("console-staff")).to_contain_text("王老板")
-    expect(page.get_by_test_id("home-store")).to_have_count(len(demo["stores"]))
+    expect(page.get_by_test_id("dashboard-store-row")).to_have_count(len(demo["stores"]))
     shot(page, "console-home")
 
     page.get_by_test_id("nav-stores").click()
@@ -99,3 +101,50 @@ def test_owner_sets_up_a_store_and_its_cashier(desktop, browser, own_live, shot)
     sign_in(tablet, base, "night1", "night-pass-1")
     expect(tablet.get_by_test_id("store-name")).to_have_text("夜猫子店")
     tablet_context.close()
+
+
+# True when the canvas has been drawn on: some pixel is not transparent.
+CANVAS_DRAWN = """id => { const c = document.getElementById(id);
+    if (!c || !c.width || !c.height) return false;
+    const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) return true;
+    return false; }"""
+
+
+def test_owner_sees_the_days_numbers_and_both_charts(desktop, phone, own_live, shot):
+    base, demo = own_live
+    store = demo["stores"][0]
+    open_product(phone, base, "拿铁")
+    choose_store(phone, store)
+    phone.locator("label.pd-sku", has_text="中杯").click()
+    phone.get_by_test_id("add").click()
+    phone.wait_for_url(re.compile(r"/cart"))
+    phone.get_by_test_id("go-checkout").click()
+    sign_in_when_asked(phone)
+    expect(phone.get_by_test_id("checkout-total")).to_have_text("¥25.00")
+    place_and_pay(phone, base)
+    status, body = counter(base, store["counter_key"], "redeem", expect_voucher_shown(phone))
+    assert status == 200, body
+
+    page = desktop
+    page.goto(base + "/console/login")
+    page.get_by_test_id("login-username").fill("owner")
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url(base + "/console/")
+    expect(page.get_by_test_id("today-sales")).to_have_text("25.00")
+    for key in ("orders", "pickups", "redemptions"):
+        expect(page.get_by_test_id(f"today-{key}")).to_have_text("1")
+    row = page.locator(f'[data-testid="dashboard-store-row"][data-store-id="{store["id"]}"]')
+    expect(row).to_contain_text(store["name"])
+    expect(row).to_contain_text("25.00")
+    for chart in ("chart-sales", "chart-stores"):
+        expect(page.get_by_test_id(chart)).to_be_visible()
+        page.wait_for_function(CANVAS_DRAWN, arg=chart)
+        box = page.get_by_test_id(chart).bounding_box()
+        assert box["width"] > 100 and box["height"] > 100 and box["x"] + box["width"] <= 1366
+    assert page.evaluate("Chart.getChart('chart-sales').data.datasets[0].data.at(-1)") == 25
+    shot(page, "console-dashboard")
+
+    row.get_by_role("link", name=store["name"]).click()  # the store's figures lead to the store
+    expect(page.get_by_test_id("store-name")).to_have_text(store["name"])

@@ -26,6 +26,7 @@ RULES: dict[str, set[str] | None] = {
     "console.login": None,
     "console.logout": None,
     "console.home": BROWSE,
+    "console.dashboard_csv": BROWSE,
     "console.stores": BROWSE,
     "console.stores_csv": BROWSE,
     "console.store": BROWSE,

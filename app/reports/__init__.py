@@ -1,0 +1,1 @@
+"""Figures read across domains for the merchant console (the dashboard): read-only, no writes, no web."""
