@@ -38,6 +38,21 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+def change(scope: Scope, obj: Any, values: dict[str, Any], *, fields: Iterable[str], action: str,
+           object_type: str) -> bool:
+    """Sets `values` on `obj` and records what actually changed among `fields` (nothing changed: no row).
+    True when something changed."""
+    fields = list(fields)
+    before = summary(obj, fields)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    db.session.flush()
+    old, new = changed(before, summary(obj, fields))
+    if new:
+        record(scope, action, object_type, obj.id, before=old, after=new)
+    return bool(new)
+
+
 def record(scope: Scope, action: str, object_type: str, object_id: int | None, *,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEvent:
     row = AuditEvent(merchant_id=scope.merchant_id, staff_id=scope.staff_id, role=scope.role.value, action=action,

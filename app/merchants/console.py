@@ -36,24 +36,15 @@ def create_store(scope: Scope, form: StoreForm) -> Store:
 
 def update_store(scope: Scope, store_id: int, form: StoreForm) -> Store:
     store = scope.get(Store, store_id)
-    before = audit.summary(store, STORE_FIELDS)
-    for name, value in form.model_dump().items():
-        setattr(store, name, value)
-    db.session.flush()
-    old, new = audit.changed(before, audit.summary(store, STORE_FIELDS))
-    if new:
-        audit.record(scope, "store.update", "store", store.id, before=old, after=new)
+    audit.change(scope, store, form.model_dump(), fields=STORE_FIELDS, action="store.update", object_type="store")
     return store
 
 
 def set_store_active(scope: Scope, store_id: int, active: bool) -> Store:
     """Pause (no new orders, hidden from the shop) or resume a store."""
     store = scope.get(Store, store_id)
-    if store.active != active:
-        store.active = active
-        db.session.flush()
-        audit.record(scope, "store.resume" if active else "store.pause", "store", store.id,
-                     before={"active": not active}, after={"active": active})
+    audit.change(scope, store, {"active": active}, fields=["active"],
+                 action="store.resume" if active else "store.pause", object_type="store")
     return store
 
 
@@ -106,23 +97,15 @@ def bind_staff(scope: Scope, staff_id: int, store_id: int) -> Staff:
     if not staff.role.needs_store:
         raise BadRequest(field="store_id", zh="该角色不绑定门店。", en="This role is not bound to a store.")
     store = _check_manageable(scope, staff.role, store_id)
-    before = audit.summary(staff, STAFF_FIELDS)
-    staff.store_id = store.id
-    db.session.flush()
-    old, new = audit.changed(before, audit.summary(staff, STAFF_FIELDS))
-    if new:
-        audit.record(scope, "staff.bind", "staff", staff.id, before=old, after=new)
+    audit.change(scope, staff, {"store_id": store.id}, fields=STAFF_FIELDS, action="staff.bind", object_type="staff")
     return staff
 
 
 def set_staff_active(scope: Scope, staff_id: int, active: bool) -> Staff:
     """Disable (their sessions end at the next request) or enable a staff account."""
     staff = _managed(scope, staff_id)
-    if staff.active != active:
-        staff.active = active
-        db.session.flush()
-        audit.record(scope, "staff.enable" if active else "staff.disable", "staff", staff.id,
-                     before={"active": not active}, after={"active": active})
+    audit.change(scope, staff, {"active": active}, fields=["active"],
+                 action="staff.enable" if active else "staff.disable", object_type="staff")
     return staff
 
 
@@ -153,13 +136,8 @@ def revoke_key(scope: Scope, key_id: int) -> ApiKey:
 
 def update_settings(scope: Scope, form: SettingsForm) -> Merchant:
     merchant = db.session.get(Merchant, scope.merchant_id)
-    before = audit.summary(merchant, SETTINGS_FIELDS)
-    for name, value in form.model_dump().items():
-        setattr(merchant, name, value)
-    db.session.flush()
-    old, new = audit.changed(before, audit.summary(merchant, SETTINGS_FIELDS))
-    if new:
-        audit.record(scope, "settings.update", "merchant", merchant.id, before=old, after=new)
+    audit.change(scope, merchant, form.model_dump(), fields=SETTINGS_FIELDS, action="settings.update",
+                 object_type="merchant")
     return merchant
 
 
