@@ -40,7 +40,7 @@ class Member(db.Model):
 
 
 class PointsEntry(db.Model):
-    """Append-only points ledger. `ref` names the cause once (e.g. "order:12:earn"), so a retried job
+    """Append-only points ledger. `ref` names the cause once (e.g. "payment:12:earn"), so a retried job
     or a twice-delivered notification cannot earn twice."""
 
     __tablename__ = "points_entries"

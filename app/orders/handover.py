@@ -39,14 +39,15 @@ def on_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
     paid twice): the caller refunds it."""
     if order.status is not OrderStatus.PENDING_PAYMENT:
         return False
-    _earn_points(order, payment.amount_fen, ref=f"order:{order.id}:earn" if payment.amount_fen >= order.total_fen
-                 else f"payment:{payment.id}:earn")
     if amount_due(order) > 0:
-        return True  # a part (a deposit): the order waits for the rest
-    if _transition(order, OrderStatus.READY, OrderEventKind.PAID, ready_at=now, paid_at=now, expires_at=None):
+        accepted = True  # a part (a deposit): the order waits for the rest
+    elif _transition(order, OrderStatus.READY, OrderEventKind.PAID, ready_at=now, paid_at=now, expires_at=None):
         _issue_pickup_voucher(order, now)
-        return True
-    return False
+        accepted = True
+    else:
+        return False  # another worker settled the order first: this payment goes back, and earns nothing
+    _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")
+    return accepted
 
 
 def on_payment_paid(payment: Payment, *, now: datetime) -> None:
