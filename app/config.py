@@ -14,7 +14,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "DATABASE_URL": ("sqlite:///instance/o2o.sqlite3", "SQLAlchemy URL; `postgresql://...` in production"),
     "SECRET_KEY": ("generated into instance/secret_key", "signs sessions and voucher tokens; keep it stable"),
     "REDIS_URL": ("(empty)", "Redis for rate limits (and jobs); without it (or while it is down) the database counts wrong-code and text tries"),
-    "APP_BASE_URL": ("http://127.0.0.1:5000", "public base URL put into QR codes and WeChat links"),
+    "APP_BASE_URL": ("http://127.0.0.1:5000 (from `BIND` when set)", "public base URL put into QR codes and WeChat links"),
     "QR_MAX_AGE_SECONDS": ("120", "a rotating voucher QR older than this is refused (`qr_expired`)"),
     "QR_ROTATE_SECONDS": ("60", "how often the consumer's voucher QR refreshes"),
     "GUESS_LIMITS": ("10/minute;60/hour", "failed code lookups allowed per counter device"),
@@ -89,6 +89,15 @@ def _body_limits(json_bytes: int, form_bytes: int, upload_bytes: int) -> dict:
             "MAX_FORM_MEMORY_SIZE": form_bytes, "MAX_FORM_PARTS": 200}
 
 
+def local_base_url(bind: str) -> str:
+    """Where this machine's own server answers, from gunicorn's BIND ("0.0.0.0:8000" -> http://127.0.0.1:8000):
+    the links' base when APP_BASE_URL is not set, so `make run` on another port makes working QR codes."""
+    host, _, port = (bind or "127.0.0.1:5000").rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port or 5000}"
+
+
 def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict:
     env = os.environ if environ is None else environ
     app_env = env.get("APP_ENV", "development")
@@ -140,7 +149,7 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         # Where tries against allowances are counted (app.core.allowance): Redis, else the database.
         "RATELIMIT_STORAGE_URI": redis_url or "database",
         "RATELIMIT_ENABLED": True,
-        "APP_BASE_URL": env.get("APP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "APP_BASE_URL": (env.get("APP_BASE_URL") or local_base_url(env.get("BIND", ""))).rstrip("/"),
         "QR_MAX_AGE_SECONDS": _int("QR_MAX_AGE_SECONDS", 120),
         "QR_ROTATE_SECONDS": _int("QR_ROTATE_SECONDS", 60),
         "GUESS_LIMITS": env.get("GUESS_LIMITS", "10/minute;60/hour"),

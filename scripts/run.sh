@@ -16,7 +16,7 @@ case "$host" in
   0.0.0.0 | "" | "[::]" | "::") host=127.0.0.1 ;;
 esac
 url="http://$host:$port"
-export APP_BASE_URL=${APP_BASE_URL:-$url}
+links=${APP_BASE_URL:-$url}  # app/config.py derives the same from BIND when APP_BASE_URL is unset
 
 # Started in the background, so Ctrl-C reaches this script's trap (and, from a terminal, the two children too).
 "$BIN/huey_consumer" app.jobs.huey --workers 1 --worker-type thread --quiet &
@@ -37,7 +37,7 @@ on_signal() {
 }
 trap on_signal INT TERM
 
-echo "o2o-store: serving $url/ (shop /, counter /counter/, console /console/, API /api/v1/openapi.json); links $APP_BASE_URL; Ctrl-C stops"
+echo "o2o-store: serving $url/ (shop /, counter /counter/, console /console/, API /api/v1/openapi.json); links $links; Ctrl-C stops"
 
 set +e
 wait -n "$web" "$worker"

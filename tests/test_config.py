@@ -58,3 +58,14 @@ def test_unreachable_database_is_one_sentence(tmp_path):
     assert out.returncode == 1
     assert "cannot reach the database at postgresql+psycopg://nobody@127.0.0.1:1/nowhere" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_links_follow_bind_when_no_base_url_is_set(tmp_path):
+    """`BIND=0.0.0.0:8000 make run` makes QR codes and demo links that open on this machine."""
+    from app.config import load_config
+
+    assert load_config(tmp_path, {"BIND": "0.0.0.0:8000"})["APP_BASE_URL"] == "http://127.0.0.1:8000"
+    assert load_config(tmp_path, {"BIND": "127.0.0.1:5077"})["APP_BASE_URL"] == "http://127.0.0.1:5077"
+    assert load_config(tmp_path, {})["APP_BASE_URL"] == "http://127.0.0.1:5000"
+    assert load_config(tmp_path, {"BIND": "0.0.0.0:8000", "APP_BASE_URL": "https://shop.example.com/"}
+                       )["APP_BASE_URL"] == "https://shop.example.com"
