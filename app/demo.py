@@ -117,7 +117,8 @@ def _create() -> Merchant:
     for slug, name, cat, desc, featured, skus in PRODUCTS:
         product = Product(merchant_id=merchant.id, category_id=cats[cat].id, name=name, description=desc,
                           image=f"img/products/{slug}.png", featured=featured)
-        product.skus = [Sku(name=n, price_fen=p, member_price_fen=m) for n, p, m in skus]
+        product.skus = [Sku(name=n, price_fen=p, member_price_fen=m, code=f"{slug.upper()}-{i + 1}")
+                        for i, (n, p, m) in enumerate(skus)]
         if slug in TOP_VIEWS:  # a second photo for the gallery: the drink seen from above
             product.photos = [ProductPhoto(position=1, image=f"img/products/{slug}-top.png")]
         db.session.add(product)

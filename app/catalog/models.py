@@ -74,7 +74,11 @@ class Sku(db.Model):
     __tablename__ = "skus"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The product's merchant, copied when the SKU is first flushed (see _sku_merchant): it scopes the code.
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    # The merchant's own article number (货号), unique per merchant: what an ERP, a POS or a CSV file names.
+    code: Mapped[str | None] = mapped_column(sa.String(40))
     name: Mapped[str] = mapped_column(sa.String(60))
     price_fen: Mapped[int]
     member_price_fen: Mapped[int | None]
@@ -88,6 +92,7 @@ class Sku(db.Model):
             "member_price_fen IS NULL OR (member_price_fen >= 0 AND member_price_fen <= price_fen)",
             name="member_price_range",
         ),
+        sa.UniqueConstraint("merchant_id", "code", name="uq_skus_merchant_code"),
     )
 
 
@@ -151,6 +156,15 @@ def _touched_merchants(session: Session) -> tuple[set[int], set[int]]:
         elif isinstance(obj, (Sku, ProductPhoto)):
             products.add(obj.product_id)
     return merchants, products
+
+
+@event.listens_for(Session, "before_flush")
+def _sku_merchant(session: Session, _context, _instances) -> None:
+    """A new SKU belongs to its product's merchant."""
+    for obj in session.new:
+        if isinstance(obj, Sku) and obj.merchant_id is None:
+            product = obj.product if obj.product is not None else session.get(Product, obj.product_id)
+            obj.merchant_id = product.merchant_id
 
 
 @event.listens_for(Session, "after_flush")

@@ -19,6 +19,11 @@ class Area(str, enum.Enum):
     KEYS = "keys"
     SETTINGS = "settings"
     AUDIT = "audit"
+    PRODUCTS = "products"  # categories, products, SKUs, prices, photos, publish
+    STOCK = "stock"  # stock per store, CSV import and export
+    ORDERS = "orders"  # search, detail, refund whole or by line
+    VOUCHERS = "vouchers"  # search, events, revoke, reissue
+    CAMPAIGNS = "campaigns"  # coupons, group-buys, pre-sales
 
 
 class Action(str, enum.Enum):
@@ -39,6 +44,16 @@ PERMISSIONS: dict[tuple[Area, Action], frozenset[Role]] = {
     (Area.SETTINGS, Action.VIEW): frozenset({OWNER}),
     (Area.SETTINGS, Action.EDIT): frozenset({OWNER}),
     (Area.AUDIT, Action.VIEW): frozenset({OWNER}),
+    (Area.PRODUCTS, Action.VIEW): frozenset({OWNER, OPERATOR, MANAGER}),
+    (Area.PRODUCTS, Action.EDIT): frozenset({OWNER, OPERATOR}),
+    (Area.STOCK, Action.VIEW): frozenset({OWNER, OPERATOR, MANAGER}),
+    (Area.STOCK, Action.EDIT): frozenset({OWNER, OPERATOR, MANAGER}),  # a manager: their own store's
+    (Area.ORDERS, Action.VIEW): frozenset({OWNER, OPERATOR, MANAGER}),
+    (Area.ORDERS, Action.EDIT): frozenset({OWNER, OPERATOR, MANAGER}),  # refund; a manager: their own store's
+    (Area.VOUCHERS, Action.VIEW): frozenset({OWNER, OPERATOR, MANAGER}),
+    (Area.VOUCHERS, Action.EDIT): frozenset({OWNER, OPERATOR, MANAGER}),  # revoke, reissue; own store's
+    (Area.CAMPAIGNS, Action.VIEW): frozenset({OWNER, OPERATOR, MANAGER}),
+    (Area.CAMPAIGNS, Action.EDIT): frozenset({OWNER, OPERATOR}),
 }
 
 CONSOLE_ROLES = frozenset({OWNER, OPERATOR, MANAGER})

@@ -8,7 +8,7 @@ from a missing one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 import sqlalchemy as sa
 
@@ -19,7 +19,24 @@ from app.merchants.permissions import STORE_SCOPED_ROLES, roles_manageable_by
 
 T = TypeVar("T")
 
-SCOPED = (Store, Staff, ApiKey, AuditEvent)  # models the console reads; each has a merchant_id
+# model -> the extra filters for a store-bound role (a store manager), given the scope. Every model the
+# console reads is registered here (other domains register theirs with `register`); a model with a merchant_id
+# and no rule is refused, so a new list cannot forget its tenant filter.
+StoreRule = Callable[["Scope"], list[sa.ColumnElement[bool]]]
+_RULES: dict[Any, StoreRule] = {}
+
+
+def register(model: Any, store_rule: StoreRule | None = None) -> None:
+    """Let the console read `model` (which has a merchant_id) through a Scope. `store_rule` gives the filters
+    that keep a store manager on their own store's rows; None: a store manager sees none of them. A rule
+    returning [] lets a store manager see every row of the merchant (the catalog, say: view only)."""
+    _RULES[model] = store_rule or (lambda scope: [sa.false()])
+
+
+register(Store, lambda scope: [Store.id == scope.store_id])
+register(Staff, lambda scope: [Staff.store_id == scope.store_id, Staff.role.in_(roles_manageable_by(scope.role))])
+register(ApiKey, lambda scope: [ApiKey.store_id == scope.store_id])
+register(AuditEvent)
 
 
 @dataclass(frozen=True)
@@ -40,18 +57,12 @@ class Scope:
 
     def where(self, model: Any) -> list[sa.ColumnElement[bool]]:
         """The filters that keep a query on `model` inside this scope."""
-        if model not in SCOPED:
-            raise TypeError(f"{model.__name__} is not scoped for the console")
+        rule = _RULES.get(model)
+        if rule is None:
+            raise TypeError(f"{model.__name__} is not scoped for the console (app.merchants.scope.register)")
         clauses: list[sa.ColumnElement[bool]] = [model.merchant_id == self.merchant_id]
         if self.store_bound:
-            if model is Store:
-                clauses.append(Store.id == self.store_id)
-            elif model is Staff:
-                clauses += [Staff.store_id == self.store_id, Staff.role.in_(roles_manageable_by(self.role))]
-            elif model is ApiKey:
-                clauses.append(ApiKey.store_id == self.store_id)
-            else:
-                clauses.append(sa.false())
+            clauses += rule(self)
         return clauses
 
     def select(self, model: Any, *columns: Any) -> sa.Select:
