@@ -228,8 +228,8 @@ def components(app, demo: dict, read_codes: list[str], rounds: int = 12, block: 
         pieces.update({
             "conditional UPDATE (service._TAKE_USES)": lambda i: db.session.execute(
                 service._TAKE_USES, {"vid": ids[i % len(ids)], "n": 1, "now": now_utc(), "next_use": None}).one_or_none(),
-            "claim INSERT ... ON CONFLICT (service._claim_statement())": lambda i: db.session.execute(
-                service._claim_statement(), claim_values(ids[i % len(ids)], actor, i)).scalar(),
+            "claim INSERT ... ON CONFLICT (service._SQL.claim())": lambda i: db.session.execute(
+                service._SQL.claim(db.session.get_bind().dialect.name), claim_values(ids[i % len(ids)], actor, i)).scalar(),
             "voucher_events row (service._event, Core INSERT)": lambda i: service._event(
                 SimpleNamespace(id=ids[i % len(ids)], merchant_id=actor.merchant_id), EventKind.REDEEMED,
                 "issued", "redeemed", actor=actor, uses_delta=-1),

@@ -133,6 +133,8 @@ class ApiKey(db.Model):
     key_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a request last came with it, to the minute (app.merchants.service.authenticate_key).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     store: Mapped[Store | None] = relationship()
 

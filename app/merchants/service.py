@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -91,6 +93,7 @@ def revoke_api_key(merchant: Merchant, key_id: int) -> ApiKey:
     if row.revoked_at is None:
         row.revoked_at = now_utc()
     db.session.flush()
+    forget_key(row.prefix)
     return row
 
 
@@ -102,17 +105,56 @@ class KeyPrincipal:
     kind: KeyKind
 
 
-# Built once: every API request runs it.
+# Built once: every API request may run it.
 _KEY_BY_PREFIX = sa.select(ApiKey.id, ApiKey.merchant_id, ApiKey.store_id, ApiKey.kind, ApiKey.key_hash,
-                           ApiKey.revoked_at).where(ApiKey.prefix == sa.bindparam("prefix"))
+                           ApiKey.revoked_at, ApiKey.last_used_at).where(ApiKey.prefix == sa.bindparam("prefix"))
+_KEY_USED = (sa.update(ApiKey.__table__)
+             .where(ApiKey.__table__.c.id == sa.bindparam("key_id"),
+                    sa.or_(ApiKey.__table__.c.last_used_at.is_(None),
+                           ApiKey.__table__.c.last_used_at < sa.bindparam("stale_before", type_=ApiKey.last_used_at.type)))
+             .values(last_used_at=sa.bindparam("now", type_=ApiKey.last_used_at.type)))
+LAST_USED_EVERY = timedelta(minutes=1)  # how fresh "last used" is kept: at most one write per key per minute
+_KEY_CACHE_MAX = 10_000
+
+
+def _key_cache() -> dict:
+    """This worker's checked keys: prefix -> (monotonic time read, row). One per app (tests run several)."""
+    return current_app.extensions.setdefault("o2o_api_keys", {})
 
 
 def authenticate_key(key: str) -> KeyPrincipal:
-    """Looks the key up by its prefix and compares digests in constant time."""
+    """Looks the key up by its prefix and compares digests in constant time.
+
+    A row read from the database is kept by this worker for API_KEY_CACHE_SECONDS (2 s by default), so a
+    busy counter costs one key read per worker every two seconds instead of one per request: a key revoked
+    in the console is refused at once by the worker that revoked it and by every other within that time.
+    The same read keeps `last_used_at` current to the minute (one conditional UPDATE per key per minute).
+    """
     parts = key.split("_")
     if len(parts) < 3 or parts[0] != "o2o":
         raise Unauthorized()
-    row = db.session.execute(_KEY_BY_PREFIX, {"prefix": parts[1]}).one_or_none()
+    prefix = parts[1]
+    ttl = current_app.config.get("API_KEY_CACHE_SECONDS", 0)
+    cache = _key_cache()
+    hit = cache.get(prefix)
+    clock = time.monotonic()
+    if hit is not None and clock - hit[0] < ttl:
+        row = hit[1]
+    else:
+        row = db.session.execute(_KEY_BY_PREFIX, {"prefix": prefix}).one_or_none()
+        if row is not None and ttl > 0:
+            if len(cache) >= _KEY_CACHE_MAX:
+                cache.clear()
+            cache[prefix] = (clock, row)
+        if row is not None and row.revoked_at is None and hmac.compare_digest(row.key_hash, _digest(key)):
+            now = now_utc()
+            if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
+                db.session.execute(_KEY_USED, {"key_id": row.id, "now": now, "stale_before": now - LAST_USED_EVERY})
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _digest(key)):
         raise Unauthorized()
     return KeyPrincipal(row.id, row.merchant_id, row.store_id, row.kind)
+
+
+def forget_key(prefix: str) -> None:
+    """Drop a key from this worker's cache (after revoking it)."""
+    _key_cache().pop(prefix, None)
