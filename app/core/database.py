@@ -6,6 +6,7 @@ only once the data they refer to is committed.
 """
 from __future__ import annotations
 
+from functools import wraps
 from typing import Callable
 
 import sqlalchemy as sa
@@ -41,6 +42,26 @@ def commit() -> None:
     pending = db.session.info.pop("after_commit", [])
     for fn in pending:
         fn()
+
+
+def reads_only(view: Callable) -> Callable:
+    """For a view that only reads (the shop's catalog pages): on PostgreSQL its statements run in autocommit,
+    so a page of one query costs one round trip instead of three (BEGIN, the query, COMMIT). Each statement
+    then sees its own snapshot; the catalog snapshot stays right across them (a rebuild reads data at least
+    as new as the rev it is labelled with, and a newer rev rebuilds it again). A write in such a view would
+    commit at once: never put it on a view that writes (tests/web/test_read_only_pages.py checks the pages
+    issue SELECTs only). Nothing changes on SQLite, or when the session is already in a transaction or bound
+    to a connection (the tests' rolled-back session)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        session = db.session()  # the request's Session (db.session is its scoped registry)
+        bind = session.get_bind()
+        if isinstance(bind, sa.Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def rollback() -> None:

@@ -13,6 +13,7 @@ from flask import Response, abort, current_app, get_template_attribute, make_res
 from app.catalog import snapshot
 from app.catalog.service import stock_level
 from app.catalog.snapshot import Catalog, ProductView, StoreView
+from app.core.database import reads_only
 from app.core.i18n import current_lang
 from app.core.clock import now_utc
 from app.merchants.hours import is_open
@@ -124,6 +125,7 @@ def visit_or_404(slug: str) -> snapshot.Visit:
 # --- product ----------------------------------------------------------------------------------------
 
 @bp.get("/m/<slug>/p/<id:product_id>")
+@reads_only
 def product(slug: str, product_id: int):
     # One query: the merchant row, the signed-in member confirmed, and the stock at every store.
     visit = snapshot.with_stock(slug, product_id, session_member_ids())
@@ -187,6 +189,7 @@ def delivery_km(metres: int) -> str:
 
 
 @bp.get("/m/<slug>/s/<id:store_id>")
+@reads_only
 def store(slug: str, store_id: int):
     visit = visit_or_404(slug)
     cat = visit.catalog

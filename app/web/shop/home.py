@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import make_response, redirect, render_template, request, url_for
 
 from app.catalog.service import format_distance, stores_near
+from app.core.database import reads_only
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.web.shop import bp
@@ -23,6 +24,7 @@ def index():
 
 
 @bp.get("/m/<slug>/")
+@reads_only
 def home(slug: str):
     visit = visit_or_404(slug)  # one query: the merchant row and the signed-in member, confirmed
     cat, signed_in = visit.catalog, visit.member_id is not None
