@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
-from app.core.errors import Forbidden, Unauthorized
-from app.extensions import db
+from app.core.clock import iso, to_shanghai
+from app.core.errors import DomainError, Forbidden, TooManyTries, Unauthorized
+from app.extensions import allowance, db
 from app.merchants.models import KeyKind, Role, Staff
-from app.merchants.service import KeyPrincipal, authenticate_key
+from app.merchants.service import KeyPrincipal, authenticate_key, authenticate_staff
 
 
 def current_staff() -> Staff | None:
@@ -20,6 +21,32 @@ def current_staff() -> Staff | None:
         staff = None  # deactivated or password changed since sign-in
     g.staff = staff
     return staff
+
+
+def _sign_in_checks(username: str) -> list[tuple[str, str, str]]:
+    # One count for both doors (console and counter): switching pages gives a guesser no more tries.
+    cfg = current_app.config
+    return [(cfg["CONSOLE_LOGIN_LIMITS"], "staff-login", f"user:{username.strip().lower()}"),
+            (cfg["CONSOLE_LOGIN_LIMITS_IP"], "staff-login", f"ip:{request.remote_addr or ''}")]
+
+
+def check_staff_password(username: str, password: str) -> Staff:
+    """The staff member with this username and password, for the console's and the counter's sign-in.
+    Failed tries are limited per username and per client IP (CONSOLE_LOGIN_LIMITS, CONSOLE_LOGIN_LIMITS_IP),
+    counted like the counter's wrong codes (Redis, else the database); over the limit: TooManyTries (429)
+    saying when to try again, before the password is even looked at."""
+    checks = _sign_in_checks(username)
+    used_up = allowance.first_used_up(checks)
+    if used_up is not None:
+        raise TooManyTries(zh="登录失败次数过多，请在 {retry_at_local} 后再试。",
+                           en="Too many failed sign-ins; try again after {retry_at_local}.",
+                           limit=str(used_up.item), retry_at=iso(used_up.reset_at),
+                           retry_at_local=to_shanghai(used_up.reset_at).strftime("%H:%M:%S"))
+    try:
+        return authenticate_staff(username, password)
+    except DomainError:
+        allowance.hit_all(checks)
+        raise
 
 
 def sign_in_staff(staff: Staff) -> None:

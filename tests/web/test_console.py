@@ -372,3 +372,20 @@ def test_merchant_create_prompts_for_a_hidden_password(app, db):
     again = runner.invoke(args=["merchant", "create", "--name", "x", "--slug", "new-shop", "--owner", "boss2"],
                           input="very-secret-1\nvery-secret-1\n")
     assert again.exit_code == 1 and "taken" in again.output
+
+
+def test_the_counter_sign_in_shares_the_limit(app, world):
+    """Failed tries at the counter and at the console are one count: switching doors gives no more tries."""
+    counter = app.test_client()
+    counter.environ_base["REMOTE_ADDR"] = "10.0.0.21"
+    for _ in range(3):
+        r = counter.post("/counter/login", data={"username": "cashier", "password": "wrong-password"})
+        assert r.status_code == 401
+    for _ in range(2):
+        assert _sign_in(console_client(app, ip="10.0.0.22"), "cashier", "wrong-password").status_code == 401
+    r = counter.post("/counter/login", data={"username": "cashier", "password": PASSWORD})
+    assert r.status_code == 429
+    assert "登录失败次数过多" in r.get_data(as_text=True)
+    # another cashier is not held back
+    r = counter.post("/counter/login", data={"username": "cashier_b", "password": PASSWORD})
+    assert r.status_code == 302

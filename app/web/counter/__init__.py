@@ -10,11 +10,10 @@ from app.core.database import rollback
 from app.core.errors import DomainError, Forbidden
 from app.extensions import db
 from app.merchants.models import Merchant, Role, Staff, Store
-from app.merchants.service import authenticate_staff
 from app.vouchers import service
 from app.vouchers.guard import GuessScope
 from app.web import counter_actions
-from app.web.auth import current_staff, sign_in_staff, staff_required
+from app.web.auth import check_staff_password, current_staff, sign_in_staff, staff_required
 
 bp = Blueprint("counter", __name__)
 
@@ -29,10 +28,10 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         try:
-            staff = authenticate_staff(request.form.get("username", ""), request.form.get("password", ""))
+            staff = check_staff_password(request.form.get("username", ""), request.form.get("password", ""))
             if staff.role not in COUNTER_ROLES:
                 raise Forbidden(zh="只有绑定门店的收银员或店长可以登录收银台。",
                                 en="Only cashiers and store managers bound to a store can use the counter.")
@@ -41,8 +40,8 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         except DomainError as exc:
             rollback()
-            error = exc.message(g.lang)
-    return render_template("counter/login.html", error=error), (401 if error else 200)
+            error, status = exc.message(g.lang), (429 if exc.status == 429 else 401)
+    return render_template("counter/login.html", error=error), status
 
 
 @bp.post("/logout")
