@@ -78,6 +78,20 @@ def order_for_voucher(voucher: Voucher) -> Order | None:
                               .where(OrderVoucher.voucher_id == voucher.id)).scalar_one_or_none()
 
 
+def on_voucher_reissued(old: Voucher, new: Voucher) -> None:
+    """An order's pickup voucher was reissued (lost, or revoked by mistake): the order hands over with the new
+    one, a generation of its own in order_vouchers (the old voucher keeps its row: its history still names
+    the order)."""
+    order = order_for_voucher(old)
+    if order is None or order.voucher_id != old.id:
+        return
+    generation = 1 + (db.session.execute(sa.select(sa.func.max(OrderVoucher.generation)).where(
+        OrderVoucher.order_id == order.id)).scalar() or 0)
+    db.session.add(OrderVoucher(voucher_id=new.id, order_id=order.id, generation=generation))
+    order.voucher_id = new.id
+    db.session.flush()
+
+
 def on_picked_up(voucher: Voucher, *, now: datetime) -> None:
     order = order_for_voucher(voucher)
     if order is None or order.voucher_id != voucher.id:
