@@ -58,10 +58,10 @@ def search(scope: Scope, f: OrderFilter) -> sa.Select:
              .join(Store, Store.id == Order.store_id))
     text = f.q.strip()
     if text:
-        either = [Order.number.contains(text), Member.nickname.contains(text)]
+        either = [Order.number.contains(text, autoescape=True), Member.nickname.contains(text, autoescape=True)]
         digits = text.replace(" ", "").replace("-", "")
         if digits.isdigit():
-            either.append(Member.phone.contains(digits))
+            either.append(Member.phone.contains(digits, autoescape=True))
         code = codes.normalise(text)
         if len(code) >= 4 and code == text.upper().replace("-", "").replace(" ", ""):
             either.append(Order.id.in_(sa.select(OrderVoucher.order_id).join(

@@ -10,11 +10,11 @@ those can they undo, as the counter's rule says: the redeeming store undoes).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from app.core.clock import now_utc
+from app.core.clock import end_of_day, now_utc, start_of_day
 from app.core.errors import NotFound
 from app.extensions import db
 from app.members.models import Member
@@ -50,6 +50,8 @@ class VoucherFilter:
     status: str = ""          # a VoucherStatus value; "expired" includes usable ones past their validity
     store_id: int | None = None
     source: str = ""
+    redeemed_on: date | None = None          # redeemed (not undone) on this Asia/Shanghai day ...
+    redeemed_store_id: int | None = None     # ... at this store: the dashboard's redemptions link here
 
 
 def search(scope: Scope, f: VoucherFilter, *, now: datetime | None = None) -> sa.Select:
@@ -58,13 +60,13 @@ def search(scope: Scope, f: VoucherFilter, *, now: datetime | None = None) -> sa
     query = scope.select(Voucher, Voucher, Member).outerjoin(Member, Member.id == Voucher.member_id)
     text = f.q.strip()
     if text:
-        either = [Member.nickname.contains(text)]
+        either = [Member.nickname.contains(text, autoescape=True)]
         code = codes.normalise(text)
         if code and code == text.upper().replace("-", "").replace(" ", ""):
             either.append(Voucher.code.startswith(code))
         digits = text.replace(" ", "").replace("-", "")
         if digits.isdigit():
-            either.append(Member.phone.contains(digits))
+            either.append(Member.phone.contains(digits, autoescape=True))
         query = query.where(sa.or_(*either))
     if f.status == VoucherStatus.EXPIRED.value:
         query = query.where(sa.or_(Voucher.status == VoucherStatus.EXPIRED, sa.and_(
@@ -78,6 +80,15 @@ def search(scope: Scope, f: VoucherFilter, *, now: datetime | None = None) -> sa
         query = query.where(redeemable_at(f.store_id))
     if f.source in SOURCES:
         query = query.where(Voucher.source == VoucherSource(f.source))
+    if f.redeemed_on is not None or f.redeemed_store_id is not None:
+        used = scope.where(Redemption) + [Redemption.undone_at.is_(None)]
+        if f.redeemed_on is not None:
+            used += [Redemption.redeemed_at >= start_of_day(f.redeemed_on),
+                     Redemption.redeemed_at < end_of_day(f.redeemed_on)]
+        if f.redeemed_store_id is not None:
+            scope.get(Store, f.redeemed_store_id)
+            used.append(Redemption.store_id == f.redeemed_store_id)
+        query = query.where(Voucher.id.in_(sa.select(Redemption.voucher_id).where(*used)))
     return query
 
 
@@ -122,8 +133,9 @@ def revoke(scope: Scope, voucher_id: int, reason: str) -> Voucher:
     voucher = scope.get(Voucher, voucher_id)
     before = voucher.status.value
     service.revoke(voucher, reason=reason, staff_id=scope.staff_id)
-    audit.record(scope, "voucher.revoke", "voucher", voucher.id, before={"status": before},
-                 after={"status": voucher.status.value, "reason": reason.strip()})
+    if voucher.status.value != before:  # revoking a revoked voucher again changes nothing, and records nothing
+        audit.record(scope, "voucher.revoke", "voucher", voucher.id, before={"status": before},
+                     after={"status": voucher.status.value, "reason": reason.strip()})
     return voucher
 
 
@@ -147,7 +159,9 @@ def undo_redemption(scope: Scope, voucher_id: int, redemption_id: int, reason: s
     merchant = db.session.get(Merchant, scope.merchant_id)
     actor = service.Actor(merchant_id=scope.merchant_id, store_id=redemption.store_id, staff_id=scope.staff_id,
                           device_id="console")
+    already = redemption.undone_at is not None
     result = redeeming.undo(redemption.id, actor, reason=reason, undo_window_minutes=merchant.undo_window_minutes)
-    audit.record(scope, "redemption.undo", "redemption", redemption.id,
-                 after={"voucher_id": voucher.id, "reason": (reason or "").strip()})
+    if not already:  # a repeated undo answers as the first did, and records nothing
+        audit.record(scope, "redemption.undo", "redemption", redemption.id,
+                     after={"voucher_id": voucher.id, "reason": (reason or "").strip()})
     return result.redemption

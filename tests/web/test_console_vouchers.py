@@ -86,7 +86,8 @@ def test_revoke_with_a_reason(app, client, world):
     r = redeem(client, world.counter_key, here.code)
     assert r.status_code == 409 and r.json["error"]["code"] == "revoked"
     r = post(owner, f"/console/vouchers/{here.id}/revoke", reason="再撤一次")
-    assert r.status_code == 302  # already revoked: nothing more happens
+    assert r.status_code == 302  # already revoked: nothing more happens, nothing more is recorded
+    assert db.session.execute(sa.select(sa.func.count()).where(AuditEvent.action == "voucher.revoke")).scalar() == 1
     r = post(owner, f"/console/vouchers/{here.id}/reissue", reason="撤错了")
     assert r.status_code == 302
 
@@ -148,3 +149,18 @@ def test_undo_the_latest_redemption_from_the_console(app, client, world, frozen)
     owner = console_client(app, world.owner)  # a new session: the console's idle timeout is 30 minutes too
     r = post(owner, f"/console/vouchers/{everywhere.id}/undo", redemption_id=rid, reason="太晚了")
     assert r.status_code == 409 and "30 分钟" in r.get_data(as_text=True)
+
+
+def test_the_dashboards_redemptions_link_to_the_vouchers_redeemed_that_day_at_that_store(app, client, world, frozen):
+    here, there, everywhere, _ = _made(world)
+    for voucher, key in ((here, world.counter_key), (everywhere, world.counter_key_b)):
+        assert redeem(client, key, voucher.code).status_code == 200
+    owner = console_client(app, world.owner)
+    page = owner.get("/console/").get_data(as_text=True)
+    link = f"/console/vouchers?redeemed_on=2026-11-23&amp;redeemed_at_store={world.store_b.id}"
+    assert link in page and 'href="/console/vouchers?redeemed_on=2026-11-23"' in page
+    assert _rows(owner.get(link.replace("&amp;", "&"))) == [everywhere.id]
+    assert _rows(owner.get("/console/vouchers?redeemed_on=2026-11-23")) == [everywhere.id, here.id]
+    assert _rows(owner.get("/console/vouchers?redeemed_on=2026-11-24")) == []
+    # a store manager's figure is their store's redemptions, and so is the list behind it
+    assert _rows(console_client(app, world.manager).get("/console/vouchers?redeemed_on=2026-11-23")) == [here.id]

@@ -67,5 +67,7 @@ class VoucherArgs(FormInput):
     store: int | None = Field(default=None, ge=1, le=2**31 - 1)
     status: str = Field(default="", max_length=24)
     source: str = Field(default="", max_length=24)
+    redeemed_on: date | None = None
+    redeemed_at_store: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
-    _blank = field_validator("store", mode="before")(_blank_is_none)
+    _blank = field_validator("store", "redeemed_on", "redeemed_at_store", mode="before")(_blank_is_none)

@@ -36,6 +36,14 @@ def orders_link(on: str, day, store_id: int | None = None) -> str:
     return url_for("console.orders", **args)
 
 
+def vouchers_link(day, store_id: int | None = None) -> str:
+    """The vouchers behind the redemptions figure: redeemed (not undone) that day, at that store."""
+    args = {"redeemed_on": day.isoformat()}
+    if store_id is not None:
+        args["redeemed_at_store"] = store_id
+    return url_for("console.vouchers", **args)
+
+
 @bp.get("/")
 @console_view(Area.HOME)
 def home():
@@ -50,7 +58,7 @@ def home():
         "orders": [figures.store(s.id).orders for s in shown],
         "pickups": [figures.store(s.id).pickups for s in shown],
     }
-    return render_template("console/home.html", staff=current_staff(), orders_link=orders_link, stores=stores, chosen=chosen, shown=shown,
+    return render_template("console/home.html", staff=current_staff(), orders_link=orders_link, vouchers_link=vouchers_link, stores=stores, chosen=chosen, shown=shown,
                            merchant=db.session.get(Merchant, scope().merchant_id), figures=figures,
                            today=today, yesterday=yesterday, now=figures.day(today), before=figures.day(yesterday),
                            chart=chart)

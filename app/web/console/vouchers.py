@@ -36,7 +36,8 @@ EVENT_LABELS = {"issued": N_("发放"), "redeemed": N_("核销"), "undone": N_("
 
 def _filter() -> console_vouchers.VoucherFilter:
     a = parse_form(VoucherArgs, request.args)
-    return console_vouchers.VoucherFilter(q=a.q, status=a.status, store_id=a.store, source=a.source)
+    return console_vouchers.VoucherFilter(q=a.q, status=a.status, store_id=a.store, source=a.source,
+                                          redeemed_on=a.redeemed_on, redeemed_store_id=a.redeemed_at_store)
 
 
 def _labels() -> dict:
