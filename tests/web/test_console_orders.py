@@ -43,6 +43,8 @@ def test_refund_one_line_from_the_console_shows_on_the_consumers_order_page(app,
     page = text(console.get(f"/console/orders/{order.id}"))
     assert order.number in page and 'data-testid="refund-lines-form"' in page
     assert "会员优惠" in page and "¥28.00" in page and "¥50.00" in page  # list price, discount, payable
+    english = text(console.get(f"/console/orders/{order.id}?lang=en"))
+    assert "Refund the whole order" in english and "Refund by item" in english and "整单退款" not in english
 
     r = post(console, f"/console/orders/{order.id}/refund", reason="顾客改主意",
              **{f"qty_{lines[shop.plain.id].id}": 1, f"qty_{lines[shop.medium.id].id}": 0})

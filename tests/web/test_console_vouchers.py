@@ -111,6 +111,9 @@ def test_reissue_an_orders_lost_voucher_from_the_console(app, client, world):
     assert 'data-testid="done"' in page and 'data-testid="replaces"' in page and codes.pretty(old.code) in page
     assert f'/console/orders/{order.id}' in page
     assert 'data-testid="replaced-by"' in manager.get(f"/console/vouchers/{old_id}").get_data(as_text=True)
+    english = manager.get(f"/console/vouchers/{old_id}?lang=en").get_data(as_text=True)
+    assert "Reissued as" in english and "Revoked" in english and "已补发为" not in english
+    assert "Order pickup" in manager.get("/console/vouchers?lang=en").get_data(as_text=True)
     entry = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "voucher.reissue")).scalar_one()
     assert entry.object_id == old_id and entry.after["replaced_by"] == new_id and entry.staff_id == world.manager.id
     r = post(manager, f"/console/vouchers/{old_id}/reissue", reason="again")
