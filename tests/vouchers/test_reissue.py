@@ -11,7 +11,9 @@ from app.core.errors import BadRequest
 from app.extensions import db
 from app.orders import handover
 from app.orders import service as orders
+from app.orders.errors import PickupVoucherClosed, PickupVoucherReplaced
 from app.orders.models import Order, OrderStatus, OrderVoucher
+from app.payments import service as payments
 from app.payments.models import PayMethod
 from app.vouchers import redeem as redeeming
 from app.vouchers import service as vouchers
@@ -139,3 +141,52 @@ def test_an_orders_pickup_voucher_is_reissued_and_the_order_hands_over_with_the_
     redeeming.redeem(new, counter(world), uses=1, idempotency_key="k")
     commit()
     assert db.session.get(Order, order.id).status is OrderStatus.PICKED_UP
+
+
+def _pickup_order(world, quantity=2, pay_method=PayMethod.STORE):
+    product = make_product(world.merchant, "可颂", (("原味", 1500, None),), stock={world.store: 5})
+    order = orders.place_order(world.merchant, world.store, make_member(world.merchant),
+                               [orders.LineRequest(product.skus[0].id, quantity)], pay_method=pay_method)
+    commit()
+    return order
+
+
+def _pay(order):
+    payment = handover.open_payment(order)
+    payments.apply_payment_result(payments.PaymentResult(payment.out_trade_no, True, payment.amount_fen, "T1"))
+    commit()
+
+
+def test_a_refunded_orders_revoked_voucher_is_not_reissued(world):
+    order = _pickup_order(world, pay_method=PayMethod.SANDBOX)
+    _pay(order)
+    old = db.session.get(Voucher, order.voucher_id)
+    vouchers.revoke(old, reason="券码泄露")
+    commit()
+    # the order can still be refunded: a revoked voucher is unusable already and stays revoked
+    orders.refund(db.session.get(Order, order.id), reason="不要了")
+    commit()
+    assert db.session.get(Order, order.id).status is OrderStatus.REFUNDED
+    assert db.session.get(Voucher, old.id).status is VoucherStatus.REVOKED
+    with pytest.raises(PickupVoucherClosed) as err:
+        reissue(db.session.get(Voucher, old.id), reason="顾客要求")
+    db.session.rollback()
+    assert "不能补发" in err.value.message() and replacement_of(old) is None
+
+
+def test_an_older_generation_is_not_reissued_and_a_partial_refund_replaces_a_revoked_voucher(world):
+    order = _pickup_order(world, pay_method=PayMethod.SANDBOX)
+    _pay(order)
+    first = db.session.get(Voucher, order.voucher_id)
+    vouchers.revoke(first, reason="券码泄露")
+    commit()
+    order = db.session.get(Order, order.id)
+    orders.refund(order, reason="少要一个", quantities={order.lines[0].id: 1})
+    commit()
+    order = db.session.get(Order, order.id)
+    assert order.status is OrderStatus.READY and order.voucher_id != first.id
+    assert db.session.get(Voucher, order.voucher_id).status is VoucherStatus.ISSUED
+    with pytest.raises(PickupVoucherReplaced):
+        reissue(db.session.get(Voucher, first.id), reason="顾客要求")
+    db.session.rollback()
+    assert replacement_of(first) is None
