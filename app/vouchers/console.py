@@ -4,8 +4,9 @@ query goes through the actor's Scope; every change is recorded in the audit log 
 Who sees which voucher (the store rule registered here): owners and operators every voucher of the merchant;
 a store manager the vouchers redeemable at their store, that is every voucher valid at all stores and those
 whose stores include theirs. An order's pickup voucher is bound to the order's store (app.orders), so this
-is also "the vouchers of orders at their store". Redemptions: a manager those made at their store (and only
-those can they undo, as the counter's rule says: the redeeming store undoes).
+is also "the vouchers of orders at their store". A voucher's page shows its whole history (events and
+redemptions, with the store and staff names, as the counter's already_redeemed refusal names them too); a
+manager may undo only a redemption made at their store (the Redemption rule: the redeeming store undoes).
 """
 from __future__ import annotations
 
