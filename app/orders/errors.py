@@ -52,3 +52,16 @@ class FieldErrors(BadRequest):
         body = super().to_dict(lang)
         body["errors"] = [{"field": p.details.get("field", ""), "message": p.message(lang)} for p in self.problems]
         return body
+
+
+class PickupVoucherClosed(DomainError):
+    """A pickup voucher is reissued only while its order waits for the hand-over, and only the current one."""
+    code, status = "not_reissuable", 409
+    zh = "订单 {number} 的状态为「{status_label}」，其取货券不能补发。"
+    en = "Order {number} is {status}; its pickup voucher cannot be reissued."
+
+
+class PickupVoucherReplaced(DomainError):
+    code, status = "not_reissuable", 409
+    zh = "订单 {number} 已有更新的取货券，这张不能补发。"
+    en = "Order {number} has a newer pickup voucher; this one cannot be reissued."

@@ -12,6 +12,7 @@ from app.core.errors import BadRequest
 from app.extensions import db
 from app.members import service as members
 from app.merchants.models import Merchant
+from app.orders.errors import PickupVoucherClosed, PickupVoucherReplaced
 from app.orders.models import Order, OrderEventKind, OrderStatus, OrderVoucher
 from app.orders.service import _issue_pickup_voucher, _transition
 from app.payments import service as payments
@@ -76,6 +77,25 @@ def order_for_voucher(voucher: Voucher) -> Order | None:
         return None
     return db.session.execute(sa.select(Order).join(OrderVoucher, OrderVoucher.order_id == Order.id)
                               .where(OrderVoucher.voucher_id == voucher.id)).scalar_one_or_none()
+
+
+def on_voucher_reissued(old: Voucher, new: Voucher) -> None:
+    """An order's pickup voucher was reissued (lost, or revoked by mistake): the order hands over with the new
+    one, a generation of its own in order_vouchers (the old voucher keeps its row: its history still names
+    the order). Refused (the reissue is rolled back with it) unless the order still waits for the hand-over
+    and `old` is its current voucher: a refunded or cancelled order, or an older generation, gets none."""
+    order = order_for_voucher(old)
+    if order is None:
+        return
+    if order.status is not OrderStatus.READY:
+        raise PickupVoucherClosed(number=order.number, status=order.status.value, status_label=order.status_label)
+    if order.voucher_id != old.id:
+        raise PickupVoucherReplaced(number=order.number)
+    generation = 1 + (db.session.execute(sa.select(sa.func.max(OrderVoucher.generation)).where(
+        OrderVoucher.order_id == order.id)).scalar() or 0)
+    db.session.add(OrderVoucher(voucher_id=new.id, order_id=order.id, generation=generation))
+    order.voucher_id = new.id
+    db.session.flush()
 
 
 def on_picked_up(voucher: Voucher, *, now: datetime) -> None:

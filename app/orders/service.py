@@ -36,7 +36,7 @@ from app.payments.models import PayMethod
 from app.orders.models import OrderLineAdjustment
 from app.pricing import quote, refund_share
 from app.vouchers import service as vouchers
-from app.vouchers.models import Voucher, VoucherSource
+from app.vouchers.models import Voucher, VoucherSource, VoucherStatus
 
 MAX_QUANTITY = 99
 PICKUP_VALID_DAYS = 7
@@ -250,6 +250,14 @@ def _return_stock(order: Order, quantities: dict[int, int]) -> None:
                 .values(quantity=StoreStock.quantity + quantities[sku_id]).execution_options(synchronize_session=False))
 
 
+def _end_pickup_voucher(order: Order, reason: str) -> None:
+    """Voids the order's current pickup voucher (conditionally: a redeem that got there first wins). One the
+    merchant revoked is already unusable for good and stays as it is (a revoked voucher moves nowhere)."""
+    voucher = db.session.get(Voucher, order.voucher_id)
+    if voucher.status is not VoucherStatus.REVOKED:
+        vouchers.void(voucher, reason=reason)
+
+
 def cancel(order: Order, *, reason: str, now: datetime | None = None,
            kind: OrderEventKind = OrderEventKind.CANCELLED) -> bool:
     """Cancels an unpaid order and returns its stock; True when this call did it. A pay-at-store order
@@ -259,7 +267,7 @@ def cancel(order: Order, *, reason: str, now: datetime | None = None,
     if order.status is not OrderStatus.PENDING_PAYMENT and not unpaid_ready:
         raise _state_error(order, "取消", "cancel")
     if unpaid_ready:
-        vouchers.void(db.session.get(Voucher, order.voucher_id), reason=f"订单取消：{reason}")
+        _end_pickup_voucher(order, f"订单取消：{reason}")
     if not _transition(order, OrderStatus.CANCELLED, kind, note=reason, cancelled_at=now,
                        cancel_reason=reason[:255], expires_at=None):
         return False
@@ -314,8 +322,7 @@ def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = Non
 
     # Refunds and redemptions exclude each other: voiding is conditional on the voucher being unused,
     # so a refund racing a redeem at the counter loses cleanly (already_redeemed) or wins cleanly.
-    old = db.session.get(Voucher, order.voucher_id)
-    vouchers.void(old, reason=f"订单退款：{reason}")
+    _end_pickup_voucher(order, f"订单退款：{reason}")
 
     amount = 0
     for line_id, qty in sorted(quantities.items()):

@@ -85,3 +85,16 @@ class IdempotencyKeyReused(DomainError):
     code, status = "bad_request", 400
     zh = "请求编号 idempotency_key 已用于另一张券。"
     en = "idempotency_key was already used for another voucher."
+
+
+class NotReissuable(DomainError):
+    """Only a voucher with uses left (lost: the reissue ends it) or a revoked one can be replaced."""
+    code, status = "not_reissuable", 409
+    zh = "此券状态为「{status_label}」，不能补发；只有未用完或已撤回的券可以补发。"
+    en = "This voucher is {status}; only a voucher with uses left, or a revoked one, can be reissued."
+
+
+class AlreadyReissued(DomainError):
+    code, status = "already_reissued", 409
+    zh = "此券已补发过，新券为 {code}。"
+    en = "This voucher was already reissued as {code}."

@@ -69,6 +69,9 @@ class Voucher(db.Model):
     all_stores: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
     static_qr: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
     revoke_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    # A reissued voucher names the one it replaces (revoked, or lost and ended by the reissue): one
+    # replacement per voucher, which the unique constraint decides when two people reissue at once.
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 

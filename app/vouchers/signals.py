@@ -8,3 +8,5 @@ _signals = Namespace()
 redeemed = _signals.signal("voucher-redeemed")
 # sender: the Voucher; kwargs: redemption_id, now
 undone = _signals.signal("voucher-undone")
+# sender: the old Voucher; kwargs: new (the Voucher replacing it)
+reissued = _signals.signal("voucher-reissued")

@@ -13,7 +13,11 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.merchants.models import ApiKey, Role
-from tests.support.factories import make_staff
+from app.orders import service as orders
+from app.payments.models import PayMethod
+from app.vouchers import codes
+from app.vouchers.models import Voucher
+from tests.support.factories import make_member, make_product, make_staff
 from tests.web.console_support import CSRF, console_client
 
 SIGNED_IN = ("owner", "operator", "manager")
@@ -49,6 +53,16 @@ RULES: dict[str, set[str] | None] = {
     "console.settings_save": OWNER,
     "console.audit_log": OWNER,
     "console.audit_csv": OWNER,
+    "console.orders": BROWSE,
+    "console.orders_csv": BROWSE,
+    "console.order": BROWSE,
+    "console.order_refund": BROWSE,
+    "console.vouchers": BROWSE,
+    "console.vouchers_csv": BROWSE,
+    "console.voucher": BROWSE,
+    "console.voucher_revoke": BROWSE,
+    "console.voucher_reissue": BROWSE,
+    "console.voucher_undo": BROWSE,
 }
 
 
@@ -58,9 +72,20 @@ def test_every_console_route_has_a_rule(app):
     assert RULES.keys() - routes == set(), "rules for routes that no longer exist"
 
 
+def _order_at(merchant, store, nickname):
+    """A pay-at-store order at `store`: ready at once, with its pickup voucher (bound to that store)."""
+    product = make_product(merchant, f"{store.name}特调", (("杯", 1800, None),), stock={store: 5})
+    return orders.place_order(merchant, store, make_member(merchant, nickname),
+                              [orders.LineRequest(product.skus[0].id, 1)], pay_method=PayMethod.STORE)
+
+
 @pytest.fixture
 def people(app, world):
     operator = make_staff(world.merchant, "operator", Role.OPERATOR, name="赵运营")
+    own_order = _order_at(world.merchant, world.store, "本店顾客")
+    sibling_order = _order_at(world.merchant, world.store_b, "隔壁顾客")
+    foreign_order = _order_at(world.other_merchant, world.other_store, "别家顾客")
+    foreign_code = codes.pretty(db.session.get(Voucher, foreign_order.voucher_id).code)
     other_owner = make_staff(world.other_merchant, "other_boss", Role.OWNER, name="钱别家")
     other_cashier = make_staff(world.other_merchant, "other_cash", Role.CASHIER, world.other_store, name="孙别家")
     db.session.commit()
@@ -69,15 +94,21 @@ def people(app, world):
                                  .order_by(ApiKey.id.desc())).scalars().first()
     return {
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
-        "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id},
+        "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
+                "order_id": own_order.id, "voucher_id": own_order.voucher_id},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
-        "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id},
+        "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
+                    "order_id": sibling_order.id, "voucher_id": sibling_order.voucher_id},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
-                    "key_id": keys[world.other_merchant.id].id},
+                    "key_id": keys[world.other_merchant.id].id,
+                    "order_id": foreign_order.id, "voucher_id": foreign_order.voucher_id},
         "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
-                          keys[world.other_merchant.id].prefix],
+                          keys[world.other_merchant.id].prefix, foreign_order.number, "别家顾客", foreign_code,
+                          foreign_code.replace("-", "")],
         "other_owner": other_owner,
+        "own_words": [own_order.number, sibling_order.number,
+                      codes.pretty(db.session.get(Voucher, own_order.voucher_id).code)],
     }
 
 
@@ -145,11 +176,16 @@ def test_a_cashier_is_told_the_counter_is_theirs(app, world, people):
 def test_the_other_merchants_owner_sees_only_their_own(app, world, people):
     client = console_client(app, people["other_owner"])
     for url in ("/console/", "/console/stores", "/console/stores.csv", "/console/staff", "/console/staff.csv",
-                "/console/keys", "/console/audit", "/console/audit.csv"):
+                "/console/keys", "/console/audit", "/console/audit.csv", "/console/orders", "/console/orders.csv",
+                "/console/vouchers", "/console/vouchers.csv", "/console/orders?q=本店", "/console/vouchers?q=本店"):
         r = client.get(url)
         assert r.status_code == 200, url
         body = r.get_data(as_text=True)
-        for word in (world.merchant.name, world.store.name, world.store_b.name, world.owner.name, world.cashier.name):
+        for word in (world.merchant.name, world.store.name, world.store_b.name, world.owner.name, world.cashier.name,
+                     "本店顾客", "隔壁顾客", *people["own_words"]):
             assert word not in body, (url, word)
-    for url in (f"/console/stores/{world.store.id}", f"/console/staff/{world.cashier.id}"):
+    assert "别家顾客" in client.get("/console/orders.csv").get_data(as_text=True)  # their own order is listed
+    own = people["own"]
+    for url in (f"/console/stores/{world.store.id}", f"/console/staff/{world.cashier.id}",
+                f"/console/orders/{own['order_id']}", f"/console/vouchers/{own['voucher_id']}"):
         assert client.get(url).status_code == 404, url

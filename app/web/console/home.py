@@ -3,7 +3,7 @@ of money, a bar chart per store, a table and its CSV) and today's figures per st
 every store (or one, with ?store=<id>); a store manager sees their own store (Scope)."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 
 from app.core.clock import shanghai_today
 from app.core.money import yuan
@@ -27,6 +27,23 @@ def _figures() -> tuple[list[Store], Store | None, Figures]:
     return stores, chosen, daily(me.merchant_id, store_ids, last_days(shanghai_today()))
 
 
+def orders_link(on: str, day, store_id: int | None = None) -> str:
+    """The order list behind a figure: the orders placed (created), paid, picked up or refunded on that
+    Shanghai day, at one store or at every store shown."""
+    args = {"on": on, "from": day.isoformat(), "to": day.isoformat()}
+    if store_id is not None:
+        args["store"] = store_id
+    return url_for("console.orders", **args)
+
+
+def vouchers_link(day, store_id: int | None = None) -> str:
+    """The vouchers behind the redemptions figure: redeemed (not undone) that day, at that store."""
+    args = {"redeemed_on": day.isoformat()}
+    if store_id is not None:
+        args["redeemed_at_store"] = store_id
+    return url_for("console.vouchers", **args)
+
+
 @bp.get("/")
 @console_view(Area.HOME)
 def home():
@@ -41,7 +58,7 @@ def home():
         "orders": [figures.store(s.id).orders for s in shown],
         "pickups": [figures.store(s.id).pickups for s in shown],
     }
-    return render_template("console/home.html", staff=current_staff(), stores=stores, chosen=chosen, shown=shown,
+    return render_template("console/home.html", staff=current_staff(), orders_link=orders_link, vouchers_link=vouchers_link, stores=stores, chosen=chosen, shown=shown,
                            merchant=db.session.get(Merchant, scope().merchant_id), figures=figures,
                            today=today, yesterday=yesterday, now=figures.day(today), before=figures.day(yesterday),
                            chart=chart)

@@ -35,11 +35,13 @@ class Page:
         return self.args(sort=column, desc=desc, page=1)
 
 
-def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str) -> tuple[sa.Select, str, bool]:
+def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str,
+                 default_desc: bool = False) -> tuple[sa.Select, str, bool]:
+    """`default_desc`: the default sort is newest first (orders, vouchers) until `desc=0` says otherwise."""
     sort = request.args.get("sort", default)
     if sort not in sorts:
         sort = default
-    desc = request.args.get("desc") == "1"
+    desc = request.args.get("desc", "1" if default_desc else "0") == "1"
     column = sorts[sort]
     order = [column.desc() if desc else column.asc()]
     if sort != "id" and "id" in sorts:
@@ -47,8 +49,9 @@ def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str) -> tuple
     return query.order_by(*order), sort, desc
 
 
-def paginate(query: sa.Select, sorts: dict[str, Any], default: str, scalars: bool = True) -> Page:
-    query, sort, desc = sorted_query(query, sorts, default)
+def paginate(query: sa.Select, sorts: dict[str, Any], default: str, scalars: bool = True,
+             default_desc: bool = False) -> Page:
+    query, sort, desc = sorted_query(query, sorts, default, default_desc)
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     pages = max(1, -(-total // PER_PAGE))
     try:
