@@ -11,12 +11,11 @@ import hashlib
 import io
 import warnings
 
-import sqlalchemy as sa
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.catalog.models import Product, ProductPhoto
 from app.core import media
-from app.core.errors import BadRequest, NotFound
+from app.core.errors import BadRequest
 from app.extensions import db
 from app.merchants import audit
 from app.merchants.scope import Scope
@@ -102,18 +101,15 @@ def add_photo(scope: Scope, product_id: int, data: bytes) -> ProductPhoto:
 
 
 def remove_photo(scope: Scope, product_id: int, photo_id: int) -> Product:
-    """Take a further photo out of the gallery (the file stays: its key may be shared, and is harmless)."""
+    """Take a further photo out of the gallery (the file stays: its key may be shared, and is harmless). A photo
+    not (or no longer) in this product's gallery: nothing to do, as for a second click on the same button."""
     product = scope.get(Product, product_id)
     photo = next((p for p in product.photos if p.id == photo_id), None)
     if photo is None:
-        raise NotFound()
+        return product
     product.photos.remove(photo)
     db.session.flush()
     audit.record(scope, "product.photo_remove", "product", product.id,
                  before={"photo_id": photo_id, "image": photo.image})
     return product
 
-
-def photo_ids(product_id: int) -> list[int]:
-    return list(db.session.execute(sa.select(ProductPhoto.id).where(ProductPhoto.product_id == product_id)
-                                   .order_by(ProductPhoto.position)).scalars())
