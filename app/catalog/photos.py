@@ -58,8 +58,9 @@ def prepare(data: bytes) -> tuple[bytes, str, str]:
                 probe.verify()  # a truncated or corrupt file
             image = Image.open(io.BytesIO(data))
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(field="photo") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise NotAnImage(field="photo") from None
     image = ImageOps.exif_transpose(image)
     image = ImageOps.fit(image.convert("RGBA"), (PHOTO_SIZE, PHOTO_SIZE), Image.Resampling.LANCZOS)

@@ -122,3 +122,13 @@ def test_the_public_base_of_s3_photos():
         "https://minio.lan:9000/b"
     assert s3_public_base({"MEDIA_S3_BUCKET": "b", "MEDIA_S3_PUBLIC_URL": "https://img.example.cn/"}) == \
         "https://img.example.cn"
+
+
+@pytest.mark.parametrize("side", [8000, 20000])  # over MAX_PIXELS; over Pillow's own bomb limit
+def test_a_huge_image_is_refused_before_it_is_decoded(world, owner, side):
+    product = make_product(world.merchant)
+    data = image_bytes("PNG", (side, side), 0, "1")  # a few KB on disk, side² pixels once decoded
+    assert len(data) < 200_000
+    with pytest.raises(DomainError) as caught:
+        photos.set_cover(owner, product.id, data)
+    assert caught.value.code == "image_too_large"
