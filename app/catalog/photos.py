@@ -24,6 +24,7 @@ PHOTO_SIZE = 480
 MAX_PIXELS = 40_000_000  # a larger image (or a decompression bomb claiming to be one) is refused
 MAX_GALLERY = 9  # further photos after the cover
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+AUDIT_ACTIONS = ("product.cover", "product.photo_add", "product.photo_remove")
 
 
 class NotAnImage(BadRequest):

@@ -62,6 +62,9 @@ def test_owner_creates_a_product_with_photo_and_sku_and_the_shop_shows_it(app, w
     actions = [e.action for e in db.session.execute(sa.select(AuditEvent).where(
         AuditEvent.object_type.in_(("product", "sku")))).scalars()]
     assert actions == ["product.create", "sku.create", "product.cover"]
+    assert f'href="/m/{world.merchant.slug}/p/{product.id}"' in page  # 在店铺中查看
+    log = text(owner.get("/console/audit?action=product.cover"))
+    assert '<option value="product.cover" selected' in log and log.count('data-action="product.cover"') == 1
 
 
 def test_a_bad_form_is_shown_again_with_the_reason_and_nothing_is_saved(app, world, owner):
