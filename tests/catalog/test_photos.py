@@ -81,6 +81,10 @@ def test_transparency_is_kept_as_png_and_gallery_photos_are_added_and_removed(wo
     rev = _rev(world.merchant)
     photos.remove_photo(owner, product.id, first.id)
     assert [p.id for p in product.photos] == [second.id] and _rev(world.merchant) != rev
+    photos.remove_photo(owner, product.id, first.id)  # a second click: nothing to do
+    new_cover = second.image
+    photos.photo_to_cover(owner, product.id, second.id)
+    assert product.image == new_cover and second.image == "img/products/latte.png"
 
 
 def test_s3_storage_against_a_local_s3_server(app, world, owner, monkeypatch):

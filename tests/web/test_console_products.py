@@ -188,3 +188,12 @@ def test_a_store_manager_reads_but_cannot_edit(app, world):
     assert "新建商品" not in text(manager.get("/console/products"))
     assert post(manager, f"/console/skus/{product.skus[0].id}", name="x", price="1").status_code == 403
     assert product.skus[0].price_fen == 2800
+
+
+def test_a_published_product_without_an_active_sku_is_flagged(app, world, owner):
+    product = make_product(world.merchant)
+    db.session.commit()
+    assert 'data-testid="not-on-sale"' not in text(owner.get(f"/console/products/{product.id}"))
+    post(owner, f"/console/skus/{product.skus[0].id}/deactivate")
+    assert 'data-testid="not-on-sale"' in text(owner.get(f"/console/products/{product.id}"))
+    assert app.test_client().get(f"/m/{world.merchant.slug}/p/{product.id}").status_code == 404
