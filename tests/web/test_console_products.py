@@ -197,3 +197,12 @@ def test_a_published_product_without_an_active_sku_is_flagged(app, world, owner)
     post(owner, f"/console/skus/{product.skus[0].id}/deactivate")
     assert 'data-testid="not-on-sale"' in text(owner.get(f"/console/products/{product.id}"))
     assert app.test_client().get(f"/m/{world.merchant.slug}/p/{product.id}").status_code == 404
+
+
+def test_the_list_is_paginated(app, world, owner):
+    for i in range(23):
+        make_product(world.merchant, f"商品{i:02d}")
+    db.session.commit()
+    first, second = text(owner.get("/console/products")), text(owner.get("/console/products?page=2"))
+    assert first.count('data-testid="product-row"') == 20 and second.count('data-testid="product-row"') == 3
+    assert "共 23 条" in first and "商品22" in second and "商品22" not in first
