@@ -136,3 +136,18 @@ def test_a_huge_image_is_refused_before_it_is_decoded(world, owner, side):
     with pytest.raises(DomainError) as caught:
         photos.set_cover(owner, product.id, data)
     assert caught.value.code == "image_too_large"
+
+
+def test_photo_urls_come_from_one_helper():
+    """Templates name static files by literal paths only; a stored photo value goes through image_url (a
+    static_url of product.image would break for uploads), and only app.core.media calls static_url with one."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for path in (root / "templates").rglob("*.html"):
+        for arg in re.findall(r"static_url\(([^)]*)\)", path.read_text()):
+            assert re.fullmatch(r"'[^']+'|\"[^\"]+\"", arg.strip()), (path.name, arg)
+    for path in (root / "app").rglob("*.py"):
+        if path.name not in ("assets.py", "media.py"):
+            assert not re.search(r"static_url\((?!['\"])", path.read_text()), path
