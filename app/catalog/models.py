@@ -13,6 +13,7 @@ from app.core.clock import now_utc
 from app.core.db import UTCDateTime
 from app.extensions import db
 from app.merchants.models import Merchant, Store, new_catalog_rev
+from app.merchants.scope import register as scope_register
 
 
 class Category(db.Model):
@@ -34,7 +35,8 @@ class Product(db.Model):
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    # Path under static/, e.g. "img/products/latte.png".
+    # The cover: a path under static/ ("img/products/latte.png", the demo's), an upload's media key
+    # ("media:products/…", app.catalog.photos) or "" (none yet); app.core.media.image_url makes its URL.
     image: Mapped[str] = mapped_column(sa.String(255))
     featured: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
@@ -64,7 +66,7 @@ class ProductPhoto(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
     position: Mapped[int]
-    # Path under static/, like Product.image.
+    # Like Product.image: a path under static/ or a media key.
     image: Mapped[str] = mapped_column(sa.String(255))
 
     __table_args__ = (sa.UniqueConstraint("product_id", "position"),)
@@ -174,3 +176,13 @@ def _bump_on_flush(session: Session, _context) -> None:
         merchants |= set(session.connection().execute(
             sa.select(Product.merchant_id).where(Product.id.in_(sorted(products)))).scalars())
     catalog_changed(merchants, session)
+
+
+# --- the console reads the catalog through app.merchants.scope: a store manager sees every product (view only)
+
+def _whole_catalog(_scope) -> list:
+    return []
+
+
+for _model in (Category, Product, Sku):
+    scope_register(_model, _whole_catalog)

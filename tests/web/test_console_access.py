@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.merchants.models import ApiKey, Role
+from app.catalog.models import Category, ProductPhoto
 from app.orders import service as orders
 from app.payments.models import PayMethod
 from app.vouchers import codes
@@ -24,6 +25,7 @@ SIGNED_IN = ("owner", "operator", "manager")
 BROWSE = {"owner", "operator", "manager"}
 STAFF = {"owner", "manager"}
 OWNER = {"owner"}
+CATALOG = {"owner", "operator"}
 
 # endpoint -> roles allowed (None: no sign-in needed)
 RULES: dict[str, set[str] | None] = {
@@ -63,7 +65,28 @@ RULES: dict[str, set[str] | None] = {
     "console.voucher_revoke": BROWSE,
     "console.voucher_reissue": BROWSE,
     "console.voucher_undo": BROWSE,
+    "console.products": BROWSE,
+    "console.products_csv": BROWSE,
+    "console.product": BROWSE,
+    "console.product_new": CATALOG,
+    "console.product_save": CATALOG,
+    "console.product_publish": CATALOG,
+    "console.product_unpublish": CATALOG,
+    "console.product_cover": CATALOG,
+    "console.product_photo_add": CATALOG,
+    "console.product_photo_delete": CATALOG,
+    "console.product_photo_to_cover": CATALOG,
+    "console.sku_create": CATALOG,
+    "console.sku_save": CATALOG,
+    "console.sku_activate": CATALOG,
+    "console.sku_deactivate": CATALOG,
+    "console.categories": BROWSE,
+    "console.category_create": CATALOG,
+    "console.category_save": CATALOG,
+    "console.category_order": CATALOG,
 }
+# ids of rows a store manager sees for the whole merchant (no "another store" check for them)
+MERCHANT_WIDE_IDS = ("key_id", "product_id", "category_id", "sku_id", "photo_id")
 
 
 def test_every_console_route_has_a_rule(app):
@@ -92,24 +115,41 @@ def people(app, world):
     keys = {k.merchant_id: k for k in db.session.execute(sa.select(ApiKey).order_by(ApiKey.id)).scalars()}
     own_key = db.session.execute(sa.select(ApiKey).where(ApiKey.merchant_id == world.merchant.id)
                                  .order_by(ApiKey.id.desc())).scalars().first()
+    own_catalog = _catalog(world.merchant, "招牌拿铁", "本店分类", "OWN-SKU-1")
+    foreign_catalog = _catalog(world.other_merchant, "别家法棍", "别家分类", "OTHER-SKU-1")
+    db.session.commit()
     return {
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
         "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
-                "order_id": own_order.id, "voucher_id": own_order.voucher_id},
+                "order_id": own_order.id, "voucher_id": own_order.voucher_id, **own_catalog},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
         "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
-                    "order_id": sibling_order.id, "voucher_id": sibling_order.voucher_id},
+                    "order_id": sibling_order.id, "voucher_id": sibling_order.voucher_id, **own_catalog},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
                     "key_id": keys[world.other_merchant.id].id,
-                    "order_id": foreign_order.id, "voucher_id": foreign_order.voucher_id},
+                    "order_id": foreign_order.id, "voucher_id": foreign_order.voucher_id, **foreign_catalog},
         "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
                           keys[world.other_merchant.id].prefix, foreign_order.number, "别家顾客", foreign_code,
-                          foreign_code.replace("-", "")],
+                          foreign_code.replace("-", ""), "别家法棍", "别家分类", "OTHER-SKU-1"],
         "other_owner": other_owner,
         "own_words": [own_order.number, sibling_order.number,
                       codes.pretty(db.session.get(Voucher, own_order.voucher_id).code)],
     }
+
+
+def _catalog(merchant, product_name: str, category_name: str, sku_code: str) -> dict:
+    """A category, a product in it with a SKU and a gallery photo: their ids."""
+    category = Category(merchant_id=merchant.id, name=category_name)
+    db.session.add(category)
+    db.session.flush()
+    product = make_product(merchant, product_name)
+    product.category_id = category.id
+    product.skus[0].code = sku_code
+    product.photos.append(ProductPhoto(position=1, image="img/products/latte.png"))
+    db.session.flush()
+    return {"category_id": category.id, "product_id": product.id, "sku_id": product.skus[0].id,
+            "photo_id": product.photos[0].id}
 
 
 def _url(rule, ids: dict) -> str:
@@ -153,7 +193,7 @@ def test_console_route_as_every_caller(app, world, people, endpoint):
                 if who in allowed and has_ids:
                     r = client.open(_url(rule, people["foreign"]), method=method, data={"csrf_token": CSRF})
                     assert r.status_code == 404, (endpoint, method, who, "foreign ids", r.status_code)
-                    if who == "manager" and "key_id" not in rule.rule:
+                    if who == "manager" and not any(kind in rule.rule for kind in MERCHANT_WIDE_IDS):
                         r = client.open(_url(rule, people["sibling"]), method=method, data={"csrf_token": CSRF})
                         assert r.status_code == 404, (endpoint, method, who, "another store", r.status_code)
                 r = client.open(_url(rule, people["own"]), method=method, data={"csrf_token": CSRF})
@@ -177,12 +217,13 @@ def test_the_other_merchants_owner_sees_only_their_own(app, world, people):
     client = console_client(app, people["other_owner"])
     for url in ("/console/", "/console/stores", "/console/stores.csv", "/console/staff", "/console/staff.csv",
                 "/console/keys", "/console/audit", "/console/audit.csv", "/console/orders", "/console/orders.csv",
-                "/console/vouchers", "/console/vouchers.csv", "/console/orders?q=本店", "/console/vouchers?q=本店"):
+                "/console/vouchers", "/console/vouchers.csv", "/console/orders?q=本店", "/console/vouchers?q=本店",
+                "/console/products", "/console/products.csv", "/console/categories"):
         r = client.get(url)
         assert r.status_code == 200, url
         body = r.get_data(as_text=True)
         for word in (world.merchant.name, world.store.name, world.store_b.name, world.owner.name, world.cashier.name,
-                     "本店顾客", "隔壁顾客", *people["own_words"]):
+                     "本店顾客", "隔壁顾客", *people["own_words"], "招牌拿铁", "本店分类", "OWN-SKU-1"):
             assert word not in body, (url, word)
     assert "别家顾客" in client.get("/console/orders.csv").get_data(as_text=True)  # their own order is listed
     own = people["own"]
