@@ -35,7 +35,8 @@ class Page:
         return self.args(sort=column, desc=desc, page=1)
 
 
-def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str) -> tuple[sa.Select, str, bool]:
+def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str,
+                 tiebreak: Sequence[Any] = ()) -> tuple[sa.Select, str, bool]:
     sort = request.args.get("sort", default)
     if sort not in sorts:
         sort = default
@@ -44,11 +45,13 @@ def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str) -> tuple
     order = [column.desc() if desc else column.asc()]
     if sort != "id" and "id" in sorts:
         order.append(sorts["id"].asc())  # a stable order across pages
+    order.extend(tiebreak)  # when "id" alone is not unique (a row per store × SKU)
     return query.order_by(*order), sort, desc
 
 
-def paginate(query: sa.Select, sorts: dict[str, Any], default: str, scalars: bool = True) -> Page:
-    query, sort, desc = sorted_query(query, sorts, default)
+def paginate(query: sa.Select, sorts: dict[str, Any], default: str, scalars: bool = True,
+             tiebreak: Sequence[Any] = ()) -> Page:
+    query, sort, desc = sorted_query(query, sorts, default, tiebreak)
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     pages = max(1, -(-total // PER_PAGE))
     try:
