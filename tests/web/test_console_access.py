@@ -11,9 +11,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from app.catalog.models import ImportUpload
 from app.extensions import db
 from app.merchants.models import ApiKey, Role
-from tests.support.factories import make_staff
+from tests.support.factories import make_product, make_staff
 from tests.web.console_support import CSRF, console_client
 
 SIGNED_IN = ("owner", "operator", "manager")
@@ -49,6 +50,12 @@ RULES: dict[str, set[str] | None] = {
     "console.settings_save": OWNER,
     "console.audit_log": OWNER,
     "console.audit_csv": OWNER,
+    "console.stock": BROWSE,
+    "console.stock_csv": BROWSE,
+    "console.stock_set": BROWSE,
+    "console.stock_import": BROWSE,
+    "console.stock_import_preview": BROWSE,
+    "console.stock_import_apply": BROWSE,
 }
 
 
@@ -63,18 +70,30 @@ def people(app, world):
     operator = make_staff(world.merchant, "operator", Role.OPERATOR, name="赵运营")
     other_owner = make_staff(world.other_merchant, "other_boss", Role.OWNER, name="钱别家")
     other_cashier = make_staff(world.other_merchant, "other_cash", Role.CASHIER, world.other_store, name="孙别家")
+    own_sku = make_product(world.merchant, "拿铁", stock={world.store: 5}).skus[0]
+    foreign_sku = make_product(world.other_merchant, "别家吐司", stock={world.other_store: 5}).skus[0]
+    csv_of = lambda sku, store: f"sku_id,store_id,quantity\n{sku.id},{store.id},3\n".encode()  # noqa: E731
+    uploads = {who: ImportUpload(merchant_id=staff.merchant_id, staff_id=staff.id, kind="stock", sha256="0" * 64,
+                                 content=csv_of(sku, store))
+               for who, staff, sku, store in (("own", world.manager, own_sku, world.store),
+                                              ("sibling", world.owner, own_sku, world.store_b),
+                                              ("foreign", other_owner, foreign_sku, world.other_store))}
+    db.session.add_all(uploads.values())
     db.session.commit()
     keys = {k.merchant_id: k for k in db.session.execute(sa.select(ApiKey).order_by(ApiKey.id)).scalars()}
     own_key = db.session.execute(sa.select(ApiKey).where(ApiKey.merchant_id == world.merchant.id)
                                  .order_by(ApiKey.id.desc())).scalars().first()
     return {
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
-        "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id},
+        "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
+                "sku_id": own_sku.id, "upload_id": uploads["own"].id},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
-        "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id},
+        "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
+                    "sku_id": own_sku.id, "upload_id": uploads["sibling"].id},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
-                    "key_id": keys[world.other_merchant.id].id},
-        "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
+                    "key_id": keys[world.other_merchant.id].id, "sku_id": foreign_sku.id,
+                    "upload_id": uploads["foreign"].id},
+        "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address, "别家吐司",
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
                           keys[world.other_merchant.id].prefix],
         "other_owner": other_owner,
@@ -145,7 +164,7 @@ def test_a_cashier_is_told_the_counter_is_theirs(app, world, people):
 def test_the_other_merchants_owner_sees_only_their_own(app, world, people):
     client = console_client(app, people["other_owner"])
     for url in ("/console/", "/console/stores", "/console/stores.csv", "/console/staff", "/console/staff.csv",
-                "/console/keys", "/console/audit", "/console/audit.csv"):
+                "/console/keys", "/console/audit", "/console/audit.csv", "/console/stock", "/console/stock.csv"):
         r = client.get(url)
         assert r.status_code == 200, url
         body = r.get_data(as_text=True)
