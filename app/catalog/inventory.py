@@ -204,7 +204,8 @@ def set_batch(merchant_id: int, store_id: int, items: Iterable[StockItem]) -> li
     for index, item in enumerate(items):
         sku = by_id.get(item.sku_id) if item.sku_id is not None else by_code.get(item.sku_code)
         if sku is None:
-            raise SkuNotFound(index=index, field=f"items.{index}", sku_id=item.sku_id, sku_code=item.sku_code)
+            named = {"sku_id": item.sku_id} if item.sku_id is not None else {"sku_code": item.sku_code}
+            raise SkuNotFound(index=index, field=f"items.{index}", **named)
         if sku.id in seen:
             raise DuplicateSku(index=index, field=f"items.{index}", sku_id=sku.id)
         seen.add(sku.id)
