@@ -28,7 +28,7 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from app.core import assets, compression, i18n, logging as applog, templating
+    from app.core import assets, compression, i18n, logging as applog, media, templating
     from app.core import database
     from app.extensions import allowance, db, migrate
 
@@ -41,6 +41,7 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     templating.init_app(app)
     compression.init_app(app)
     assets.init_app(app)
+    media.init_app(app)
 
     from app import models  # noqa: F401  (register every table on the metadata)
     from app.core import tasks

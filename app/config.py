@@ -46,6 +46,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MAX_JSON_BYTES": ("65536", "largest JSON (or other non-form) request body; a larger one is refused unread (413 `too_large`)"),
     "MAX_FORM_BYTES": ("262144", "largest form post (pages: sign-in, cart, checkout, reviews)"),
     "MAX_UPLOAD_BYTES": ("8388608", "largest request to a view that takes files (photo uploads)"),
+    "MEDIA_ROOT": ("instance/media", "folder for uploaded product photos, served by the app at /media/ (unused when MEDIA_S3_BUCKET is set)"),
+    "MEDIA_S3_BUCKET": ("(empty)", "S3-compatible bucket for uploaded photos (needed when several app machines serve the shop); empty: MEDIA_ROOT"),
+    "MEDIA_S3_ENDPOINT_URL": ("(empty)", "the object storage's endpoint (MinIO, COS, OSS, R2: `https://...`); empty: AWS S3"),
+    "MEDIA_S3_REGION": ("us-east-1", "the bucket's region"),
+    "MEDIA_S3_ACCESS_KEY_ID": ("(empty)", "access key id for the bucket (empty: boto3's usual credential chain)"),
+    "MEDIA_S3_SECRET_ACCESS_KEY": ("(empty)", "its secret"),
+    "MEDIA_S3_PUBLIC_URL": ("(empty)", "public base URL of the bucket's objects (a CDN, say); empty: `<endpoint>/<bucket>`"),
 }
 
 
@@ -87,6 +94,14 @@ def _body_limits(json_bytes: int, form_bytes: int, upload_bytes: int) -> dict:
     return {"MAX_JSON_BYTES": json_bytes, "MAX_FORM_BYTES": form_bytes, "MAX_UPLOAD_BYTES": upload_bytes,
             "MAX_CONTENT_LENGTH": max(json_bytes, form_bytes, upload_bytes),
             "MAX_FORM_MEMORY_SIZE": form_bytes, "MAX_FORM_PARTS": 200}
+
+
+def _media_root(value: str, instance_path: Path) -> str:
+    """An absolute folder; "instance/..." is under the app's instance folder (as for the SQLite file)."""
+    path = Path(value)
+    if path.parts and path.parts[0] == "instance":
+        path = instance_path.joinpath(*path.parts[1:])
+    return str(path.resolve())
 
 
 def local_base_url(bind: str) -> str:
@@ -178,6 +193,13 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         **_body_limits(_int("MAX_JSON_BYTES", 64 * 1024), _int("MAX_FORM_BYTES", 256 * 1024),
                        _int("MAX_UPLOAD_BYTES", 8 * 1024 * 1024)),
+        "MEDIA_ROOT": _media_root(env.get("MEDIA_ROOT") or "instance/media", instance_path),
+        "MEDIA_S3_BUCKET": env.get("MEDIA_S3_BUCKET", ""),
+        "MEDIA_S3_ENDPOINT_URL": env.get("MEDIA_S3_ENDPOINT_URL", ""),
+        "MEDIA_S3_REGION": env.get("MEDIA_S3_REGION") or "us-east-1",
+        "MEDIA_S3_ACCESS_KEY_ID": env.get("MEDIA_S3_ACCESS_KEY_ID", ""),
+        "MEDIA_S3_SECRET_ACCESS_KEY": env.get("MEDIA_S3_SECRET_ACCESS_KEY", ""),
+        "MEDIA_S3_PUBLIC_URL": env.get("MEDIA_S3_PUBLIC_URL", ""),
         "DEMO_SIGNIN": app_env != "production",
         # The simulated payer: never in production (it would let anyone mark an order paid).
         "SANDBOX_PAYMENTS": app_env != "production",

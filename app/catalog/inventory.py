@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
-from app.catalog.models import Category, Product, Sku, StoreStock
+from app.catalog.models import Product, Sku, StoreStock
 from app.catalog.service import LOW_STOCK
 from app.core.database import insert_ignoring_conflict
 from app.core.errors import BadRequest, Conflict, NotFound
@@ -30,10 +30,8 @@ from app.merchants.scope import Scope, register
 MAX_QUANTITY = 999_999
 CAS_TRIES = 50
 
-# A store manager sees and sets their own store's stock; the catalog itself they may view.
+# A store manager sees and sets their own store's stock (the catalog itself: app.catalog.models registers it).
 register(StoreStock, lambda scope: [StoreStock.store_id == scope.store_id])
-register(Sku, lambda scope: [])
-register(Category, lambda scope: [])
 
 
 class SkuNotFound(NotFound):

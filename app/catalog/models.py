@@ -13,6 +13,7 @@ from app.core.clock import now_utc
 from app.core.db import UTCDateTime
 from app.extensions import db
 from app.merchants.models import Merchant, Staff, Store, new_catalog_rev
+from app.merchants.scope import register as scope_register
 
 
 class Category(db.Model):
@@ -197,3 +198,13 @@ def _bump_on_flush(session: Session, _context) -> None:
         merchants |= set(session.connection().execute(
             sa.select(Product.merchant_id).where(Product.id.in_(sorted(products)))).scalars())
     catalog_changed(merchants, session)
+
+
+# --- the console reads the catalog through app.merchants.scope: a store manager sees every product (view only)
+
+def _whole_catalog(_scope) -> list:
+    return []
+
+
+for _model in (Category, Product, Sku):
+    scope_register(_model, _whole_catalog)

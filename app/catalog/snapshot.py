@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from app.catalog.models import Category, Product, ProductPhoto, Review, Sku, StoreStock
 from app.catalog.service import ReviewSummary, ReviewView, mask_name
-from app.core.assets import static_url
+from app.core.media import image_url
 from app.extensions import db
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
@@ -244,7 +244,7 @@ def _build(merchant: MerchantView, rev: int) -> Catalog:
             .join(Product, Product.id == ProductPhoto.product_id)
             .where(Product.merchant_id == merchant.id, Product.active.is_(True))
             .order_by(ProductPhoto.product_id, ProductPhoto.position)):
-        photos.setdefault(ph.product_id, []).append(static_url(ph.image))
+        photos.setdefault(ph.product_id, []).append(image_url(ph.image))
     products = []
     for p in session.execute(
             sa.select(Product.id, Product.category_id, Product.name, Product.description, Product.image,
@@ -255,7 +255,7 @@ def _build(merchant: MerchantView, rev: int) -> Catalog:
         if not own:
             continue
         member_prices = [s.member_price_fen for s in own if s.member_price_fen is not None]
-        cover = static_url(p.image)
+        cover = image_url(p.image)
         products.append(ProductView(
             p.id, p.category_id, p.name, p.description or "", p.image, cover, (cover, *photos.get(p.id, ())),
             bool(p.featured), own, min(s.price_fen for s in own), min(member_prices) if member_prices else None,

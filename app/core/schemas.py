@@ -35,6 +35,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "less_than_equal": ("应不大于 {le}", "must be at most {le}"),
     "less_than": ("应小于 {lt}", "must be less than {lt}"),
     "string_unsafe": ("含有不允许的字符", "contains a character that is not allowed"),
+    "yuan": ("应为金额（元），最多两位小数", "must be an amount in yuan with at most two decimals"),
+    "string_pattern_mismatch": ("含有不允许的字符", "contains a character that is not allowed"),
 }
 FALLBACK = ("的值无效", "has an invalid value")
 

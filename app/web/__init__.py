@@ -27,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     from app.web.console import bp as console_bp
     from app.web.counter import bp as counter_bp
     from app.web.health import bp as health_bp
+    from app.web.media import bp as media_bp
     from app.web.payments import bp as payments_bp
     from app.web import limits
     from app.web.converters import IdConverter
@@ -37,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(_fresh_request_cache)
     app.before_request(_same_origin)
     app.register_blueprint(health_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(shop_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(counter_bp, url_prefix="/counter")

@@ -11,7 +11,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.catalog.models import ImportUpload
+from app.catalog.models import Category, ImportUpload, ProductPhoto
 from app.extensions import db
 from app.merchants.models import ApiKey, Role
 from tests.support.factories import make_product, make_staff
@@ -21,6 +21,7 @@ SIGNED_IN = ("owner", "operator", "manager")
 BROWSE = {"owner", "operator", "manager"}
 STAFF = {"owner", "manager"}
 OWNER = {"owner"}
+CATALOG = {"owner", "operator"}
 
 # endpoint -> roles allowed (None: no sign-in needed)
 RULES: dict[str, set[str] | None] = {
@@ -50,6 +51,24 @@ RULES: dict[str, set[str] | None] = {
     "console.settings_save": OWNER,
     "console.audit_log": OWNER,
     "console.audit_csv": OWNER,
+    "console.products": BROWSE,
+    "console.products_csv": BROWSE,
+    "console.product": BROWSE,
+    "console.product_new": CATALOG,
+    "console.product_save": CATALOG,
+    "console.product_publish": CATALOG,
+    "console.product_unpublish": CATALOG,
+    "console.product_cover": CATALOG,
+    "console.product_photo_add": CATALOG,
+    "console.product_photo_delete": CATALOG,
+    "console.sku_create": CATALOG,
+    "console.sku_save": CATALOG,
+    "console.sku_activate": CATALOG,
+    "console.sku_deactivate": CATALOG,
+    "console.categories": BROWSE,
+    "console.category_create": CATALOG,
+    "console.category_save": CATALOG,
+    "console.category_order": CATALOG,
     "console.stock": BROWSE,
     "console.stock_csv": BROWSE,
     "console.stock_set": BROWSE,
@@ -57,6 +76,10 @@ RULES: dict[str, set[str] | None] = {
     "console.stock_import_preview": BROWSE,
     "console.stock_import_apply": BROWSE,
 }
+# ids of rows a store manager sees for the whole merchant (no "another store" check for them) ...
+MERCHANT_WIDE_IDS = ("key_id", "product_id", "category_id", "sku_id", "photo_id")
+# ... unless the route also names one of these (a SKU's stock at a store; an upload of another store's staff)
+STORE_BOUND_IDS = ("store_id", "staff_id", "upload_id")
 
 
 def test_every_console_route_has_a_rule(app):
@@ -70,34 +93,48 @@ def people(app, world):
     operator = make_staff(world.merchant, "operator", Role.OPERATOR, name="赵运营")
     other_owner = make_staff(world.other_merchant, "other_boss", Role.OWNER, name="钱别家")
     other_cashier = make_staff(world.other_merchant, "other_cash", Role.CASHIER, world.other_store, name="孙别家")
-    own_sku = make_product(world.merchant, "拿铁", stock={world.store: 5}).skus[0]
-    foreign_sku = make_product(world.other_merchant, "别家吐司", stock={world.other_store: 5}).skus[0]
-    csv_of = lambda sku, store: f"sku_id,store_id,quantity\n{sku.id},{store.id},3\n".encode()  # noqa: E731
-    uploads = {who: ImportUpload(merchant_id=staff.merchant_id, staff_id=staff.id, kind="stock", sha256="0" * 64,
-                                 content=csv_of(sku, store))
-               for who, staff, sku, store in (("own", world.manager, own_sku, world.store),
-                                              ("sibling", world.owner, own_sku, world.store_b),
-                                              ("foreign", other_owner, foreign_sku, world.other_store))}
-    db.session.add_all(uploads.values())
-    db.session.commit()
     keys = {k.merchant_id: k for k in db.session.execute(sa.select(ApiKey).order_by(ApiKey.id)).scalars()}
     own_key = db.session.execute(sa.select(ApiKey).where(ApiKey.merchant_id == world.merchant.id)
                                  .order_by(ApiKey.id.desc())).scalars().first()
+    own_catalog, foreign_catalog = _catalog(world.merchant, "招牌拿铁"), _catalog(world.other_merchant, "别家法棍")
+    csv_of = lambda sku_id, store: f"sku_id,store_id,quantity\n{sku_id},{store.id},3\n".encode()  # noqa: E731
+    uploads = {who: ImportUpload(merchant_id=staff.merchant_id, staff_id=staff.id, kind="stock", sha256="0" * 64,
+                                 content=csv_of(catalog["sku_id"], store))
+               for who, staff, catalog, store in (("own", world.manager, own_catalog, world.store),
+                                                  ("sibling", world.owner, own_catalog, world.store_b),
+                                                  ("foreign", other_owner, foreign_catalog, world.other_store))}
+    db.session.add_all(uploads.values())
+    db.session.commit()
     return {
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
-        "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
-                "sku_id": own_sku.id, "upload_id": uploads["own"].id},
+        "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id, **own_catalog,
+                "upload_id": uploads["own"].id},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
         "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
-                    "sku_id": own_sku.id, "upload_id": uploads["sibling"].id},
+                    **own_catalog, "upload_id": uploads["sibling"].id},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
-                    "key_id": keys[world.other_merchant.id].id, "sku_id": foreign_sku.id,
+                    "key_id": keys[world.other_merchant.id].id, **foreign_catalog,
                     "upload_id": uploads["foreign"].id},
-        "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address, "别家吐司",
+        "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
-                          keys[world.other_merchant.id].prefix],
+                          keys[world.other_merchant.id].prefix, "别家法棍", "别家分类", "OTHER-SKU-1"],
         "other_owner": other_owner,
     }
+
+
+def _catalog(merchant, name: str) -> dict:
+    """A category, a product in it with a SKU and a gallery photo: their ids."""
+    prefix = "别家" if merchant.slug == "other-bakery" else "本店"
+    category = Category(merchant_id=merchant.id, name=f"{prefix}分类")
+    db.session.add(category)
+    db.session.flush()
+    product = make_product(merchant, name)
+    product.category_id = category.id
+    product.skus[0].code = "OTHER-SKU-1" if prefix == "别家" else "OWN-SKU-1"
+    product.photos.append(ProductPhoto(position=1, image="img/products/latte.png"))
+    db.session.flush()
+    return {"category_id": category.id, "product_id": product.id, "sku_id": product.skus[0].id,
+            "photo_id": product.photos[0].id}
 
 
 def _url(rule, ids: dict) -> str:
@@ -141,7 +178,8 @@ def test_console_route_as_every_caller(app, world, people, endpoint):
                 if who in allowed and has_ids:
                     r = client.open(_url(rule, people["foreign"]), method=method, data={"csrf_token": CSRF})
                     assert r.status_code == 404, (endpoint, method, who, "foreign ids", r.status_code)
-                    if who == "manager" and "key_id" not in rule.rule:
+                    if who == "manager" and (any(kind in rule.rule for kind in STORE_BOUND_IDS)
+                                             or not any(kind in rule.rule for kind in MERCHANT_WIDE_IDS)):
                         r = client.open(_url(rule, people["sibling"]), method=method, data={"csrf_token": CSRF})
                         assert r.status_code == 404, (endpoint, method, who, "another store", r.status_code)
                 r = client.open(_url(rule, people["own"]), method=method, data={"csrf_token": CSRF})
@@ -164,11 +202,13 @@ def test_a_cashier_is_told_the_counter_is_theirs(app, world, people):
 def test_the_other_merchants_owner_sees_only_their_own(app, world, people):
     client = console_client(app, people["other_owner"])
     for url in ("/console/", "/console/stores", "/console/stores.csv", "/console/staff", "/console/staff.csv",
-                "/console/keys", "/console/audit", "/console/audit.csv", "/console/stock", "/console/stock.csv"):
+                "/console/keys", "/console/audit", "/console/audit.csv", "/console/products",
+                "/console/products.csv", "/console/categories", "/console/stock", "/console/stock.csv"):
         r = client.get(url)
         assert r.status_code == 200, url
         body = r.get_data(as_text=True)
-        for word in (world.merchant.name, world.store.name, world.store_b.name, world.owner.name, world.cashier.name):
+        for word in (world.merchant.name, world.store.name, world.store_b.name, world.owner.name, world.cashier.name,
+                     "招牌拿铁", "本店分类", "OWN-SKU-1"):
             assert word not in body, (url, word)
     for url in (f"/console/stores/{world.store.id}", f"/console/staff/{world.cashier.id}"):
         assert client.get(url).status_code == 404, url
