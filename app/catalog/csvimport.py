@@ -71,6 +71,7 @@ class RowResult:
     before: Any = None
     after: Any = None
     plan: Any = None  # what apply_row needs (the importer's own)
+    label: str = ""  # what the row is about, for people (store and SKU, product and SKU)
 
     @property
     def column(self) -> str | None:

@@ -78,6 +78,8 @@ class StockImporter:
                 continue
             before = current.get(key)
             row.before, row.after, row.plan = before or 0, quantity, (store_id, sku_id, before)
+            row.label = " ".join(v for v in (stores[store_id].name, row.values.get("sku_code", ""),
+                                             row.values.get("product", ""), row.values.get("sku", "")) if v)
             row.status = ("unchanged" if (before or 0) == quantity else "created" if before is None else "updated")
 
     @staticmethod

@@ -75,6 +75,10 @@ RULES: dict[str, set[str] | None] = {
     "console.stock_import": BROWSE,
     "console.stock_import_preview": BROWSE,
     "console.stock_import_apply": BROWSE,
+    "console.products_skus_csv": BROWSE,
+    "console.products_import": CATALOG,
+    "console.products_import_preview": CATALOG,
+    "console.products_import_apply": CATALOG,
 }
 # ids of rows a store manager sees for the whole merchant (no "another store" check for them) ...
 MERCHANT_WIDE_IDS = ("key_id", "product_id", "category_id", "sku_id", "photo_id")
@@ -103,18 +107,22 @@ def people(app, world):
                for who, staff, catalog, store in (("own", world.manager, own_catalog, world.store),
                                                   ("sibling", world.owner, own_catalog, world.store_b),
                                                   ("foreign", other_owner, foreign_catalog, world.other_store))}
-    db.session.add_all(uploads.values())
+    product_csv = "product,sku_code,sku,price\n招牌拿铁,OWN-SKU-1,中杯,30\n".encode()
+    imports = {who: ImportUpload(merchant_id=staff.merchant_id, staff_id=staff.id, kind="products",
+                                 sha256="0" * 64, content=product_csv)
+               for who, staff in (("own", operator), ("foreign", other_owner))}
+    db.session.add_all([*uploads.values(), *imports.values()])
     db.session.commit()
     return {
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
         "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id, **own_catalog,
-                "upload_id": uploads["own"].id},
+                "upload_id": uploads["own"].id, "import_id": imports["own"].id},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
         "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
-                    **own_catalog, "upload_id": uploads["sibling"].id},
+                    **own_catalog, "upload_id": uploads["sibling"].id, "import_id": imports["own"].id},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
                     "key_id": keys[world.other_merchant.id].id, **foreign_catalog,
-                    "upload_id": uploads["foreign"].id},
+                    "upload_id": uploads["foreign"].id, "import_id": imports["foreign"].id},
         "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
                           keys[world.other_merchant.id].prefix, "别家法棍", "别家分类", "OTHER-SKU-1"],
@@ -203,7 +211,8 @@ def test_the_other_merchants_owner_sees_only_their_own(app, world, people):
     client = console_client(app, people["other_owner"])
     for url in ("/console/", "/console/stores", "/console/stores.csv", "/console/staff", "/console/staff.csv",
                 "/console/keys", "/console/audit", "/console/audit.csv", "/console/products",
-                "/console/products.csv", "/console/categories", "/console/stock", "/console/stock.csv"):
+                "/console/products.csv", "/console/categories", "/console/stock", "/console/stock.csv",
+                "/console/products/skus.csv"):
         r = client.get(url)
         assert r.status_code == 200, url
         body = r.get_data(as_text=True)

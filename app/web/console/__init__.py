@@ -33,4 +33,4 @@ def _console_helpers():
 
 
 from app.web.console import audit, auth, home, keys, settings, staff, stock, stores  # noqa: E402,F401
-from app.web.console import categories, product_parts, products  # noqa: E402,F401
+from app.web.console import categories, product_import, product_parts, products  # noqa: E402,F401

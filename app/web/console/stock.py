@@ -5,21 +5,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g, redirect, render_template, request, url_for
 
-from app.catalog import csvimport, inventory
+from app.catalog import inventory
 from app.catalog.models import Category
 from app.catalog.stock_csv import COLUMNS, StockImporter, export_rows
 from app.core.database import rollback
-from app.core.errors import BadRequest, DomainError
+from app.core.errors import BadRequest
+from app.core.i18n import N_
 from app.extensions import db
 from app.merchants.models import Store
 from app.merchants.permissions import Action, Area
 from app.web.console import bp
 from app.web.console.guard import console_view, scope
+from app.web.console.imports import ImportPages
 from app.web.console.listing import csv_response, paginate
 from app.web.limits import accepts_uploads
 
 SORTS = ("product", "sku_code", "store_id", "quantity")
-PREVIEW_ROWS = 500  # changed rows listed on a preview (every error is listed)
 
 
 def _int(value: str | None) -> int | None:
@@ -81,55 +82,28 @@ def stock_set(store_id: int, sku_id: int):
 
 # ------------------------------------------------------------------------------------------------- import
 
+IMPORT = ImportPages(
+    importer=StockImporter, kind=StockImporter.kind, columns=COLUMNS, title=N_("导入库存"),
+    intro=N_("先导出库存 CSV，修改 quantity 列后上传：每行按 store_id（或唯一的门店名称）和 sku_id（或货号 sku_code）"
+             "找到库存，数量设为 quantity。上传后先预览，确认无误再导入；整个文件一次导入，有错误的行须修正或排除。"),
+    back_endpoint="console.stock", preview_endpoint="console.stock_import_preview",
+    apply_endpoint="console.stock_import_apply")
+
+
 @bp.route("/stock/import", methods=["GET", "POST"])
 @accepts_uploads
 @console_view(Area.STOCK, Action.EDIT)
 def stock_import():
-    if request.method == "POST":
-        file = request.files.get("file")
-        content = file.read() if file else b""
-        if not content:
-            return render_template("console/stock_import.html", outcome=None, upload=None,
-                                   error=BadRequest(field="file", zh="请选择 CSV 文件。", en="Choose a CSV file.")
-                                   .message(g.lang)), 400
-        upload = csvimport.keep(scope(), StockImporter.kind, file.filename or "", content)
-        return redirect(url_for("console.stock_import_preview", upload_id=upload.id))
-    return render_template("console/stock_import.html", outcome=None, upload=None, columns=COLUMNS)
-
-
-def _excluded(values) -> list[int]:
-    return sorted({n for n in (_int(v) for v in values) if n is not None})
-
-
-def _preview_page(upload, exclude, *, error=None, status=200):
-    try:
-        outcome = csvimport.preview(StockImporter(scope()), upload, exclude)
-    except csvimport.CsvUnreadable as exc:
-        return render_template("console/stock_import.html", outcome=None, upload=upload,
-                               error=exc.message(g.lang)), 400
-    changed = [r for r in outcome.rows if r.status in ("created", "updated")][:PREVIEW_ROWS]
-    names = {s.id: s.name for s in _stores()}
-    return render_template("console/stock_import.html", outcome=outcome, upload=upload, exclude=exclude,
-                           changed=changed, store_names=names, error=error, shown=PREVIEW_ROWS), status
+    return IMPORT.upload()
 
 
 @bp.get("/stock/imports/<id:upload_id>")
 @console_view(Area.STOCK, Action.EDIT)
 def stock_import_preview(upload_id: int):
-    upload = csvimport.upload_of(scope(), StockImporter.kind, upload_id)
-    return _preview_page(upload, _excluded(request.args.getlist("exclude")))
+    return IMPORT.preview(upload_id)
 
 
 @bp.post("/stock/imports/<id:upload_id>/apply")
 @console_view(Area.STOCK, Action.EDIT)
 def stock_import_apply(upload_id: int):
-    upload = csvimport.upload_of(scope(), StockImporter.kind, upload_id)
-    exclude = _excluded(request.form.getlist("exclude"))
-    try:
-        outcome = csvimport.apply(StockImporter(scope()), upload, exclude)
-    except DomainError as exc:
-        rollback()
-        upload = csvimport.upload_of(scope(), StockImporter.kind, upload_id)
-        return _preview_page(upload, exclude, error=exc.message(g.lang), status=exc.status)
-    return render_template("console/stock_import.html", outcome=outcome, upload=upload, applied=True,
-                           exclude=exclude, changed=[], store_names={}, error=None, shown=0)
+    return IMPORT.apply(upload_id)
