@@ -4,7 +4,7 @@
   browser never carries the data, and the apply checks every row again (the catalog may have changed since
   the preview).
 - An `Importer` says which columns a file has and, per row, what applying it would do (`check`: created,
-  updated, unchanged, or a `RowError` naming the column), without writing; `apply_row` then writes one row.
+  updated, unchanged, or a `RowError` naming the column), without writing; `apply_rows` then writes them.
 - `preview()` checks every row; `apply()` checks them again and writes all of them, or none: a row in error
   refuses the whole file (`ImportHasErrors`) unless the merchant excluded it by its row number. The upload is
   marked applied by a conditional UPDATE, so a second apply (a double click) is refused, not run twice.
@@ -86,8 +86,8 @@ class Importer(Protocol):
     def check(self, rows: list[RowResult]) -> None:
         """Fill each row's status, before/after and plan (or its error), reading, never writing."""
 
-    def apply_row(self, row: RowResult) -> None:
-        """Write one checked row (created or updated)."""
+    def apply_rows(self, rows: list[RowResult]) -> None:
+        """Write the checked rows that change something (created or updated), in file order."""
 
     def record(self, rows: list[RowResult], upload: ImportUpload) -> None:
         """Record the applied import in the audit log."""
@@ -191,8 +191,6 @@ def apply(importer: Importer, upload: ImportUpload, exclude: Iterable[int] = ())
         .values(applied_at=now_utc()).execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         raise AlreadyApplied()
-    for row in outcome.rows:
-        if row.status in ("created", "updated"):
-            importer.apply_row(row)
+    importer.apply_rows([row for row in outcome.rows if row.status in ("created", "updated")])
     importer.record(outcome.rows, upload)
     return outcome

@@ -112,6 +112,33 @@ def write(store_id: int, sku_id: int, target: Callable[[int], int], *, current: 
     raise StockBusy()
 
 
+def write_many(lines: list[tuple[int, int, int | None, int]]) -> list[StockChange]:
+    """Absolute sets of many rows, each (store_id, sku_id, what the caller read or None, new): the same
+    compare-and-set as `write`, sent as one executemany per kind; a row an order changed since it was read is
+    then found by reading them back (our writes hold their rows until the commit) and set again by `write`."""
+    table = StoreStock.__table__
+    existing = [{"s": s, "k": k, "c": c, "q": q} for s, k, c, q in lines if c is not None and c != q]
+    missing = [{"store_id": s, "sku_id": k, "quantity": q} for s, k, c, q in lines if c is None and q != 0]
+    connection = db.session.connection()
+    if existing:
+        connection.execute(sa.update(table).where(table.c.store_id == sa.bindparam("s"), table.c.sku_id == sa.bindparam("k"),
+                                                  table.c.quantity == sa.bindparam("c")).values(quantity=sa.bindparam("q")),
+                           existing)
+    if missing:
+        params = {name: sa.bindparam(name) for name in ("store_id", "sku_id", "quantity")}
+        connection.execute(insert_ignoring_conflict(StoreStock, params, ["store_id", "sku_id"]), missing)
+    stores = sorted({s for s, *_ in lines})
+    now = {(s, k): q for s, k, q in connection.execute(
+        sa.select(table.c.store_id, table.c.sku_id, table.c.quantity).where(table.c.store_id.in_(stores)))}
+    changes = []
+    for s, k, c, q in lines:
+        if now.get((s, k), 0) == q:
+            changes.append(StockChange(s, k, c or 0, q, created=c is None and q != 0))
+        else:  # an order got in between the read and the write: read it again, one row at a time
+            changes.append(write(s, k, absolute(q)))
+    return changes
+
+
 def absolute(quantity: int) -> Callable[[int], int]:
     return lambda _current: quantity
 

@@ -157,7 +157,11 @@ class ProductImporter:
         member = f" / {yuan(sku.member_price_fen)}" if sku.member_price_fen is not None else ""
         return f"{sku.name} ¥{yuan(sku.price_fen)}{member}{'' if product.active else ' (下架)'}"
 
-    def apply_row(self, row: RowResult) -> None:
+    def apply_rows(self, rows: list[RowResult]) -> None:
+        for row in rows:
+            self._apply(row)
+
+    def _apply(self, row: RowResult) -> None:
         plan, scope = row.plan, self.scope
         product_id = plan["product_id"] or self.created.get(plan["name"])
         if product_id is None:

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.catalog.csvimport import RowError, RowResult
-from app.catalog.inventory import MAX_QUANTITY, absolute, stock_lines, write
+from app.catalog.inventory import MAX_QUANTITY, stock_lines, write_many
 from app.catalog.models import ImportUpload, Sku, StoreStock
 from app.extensions import db
 from app.merchants import audit
@@ -117,10 +117,10 @@ class StockImporter:
 
     # ------------------------------------------------------------------------------------------ apply
 
-    def apply_row(self, row: RowResult) -> None:
-        store_id, sku_id, before = row.plan
-        change = write(store_id, sku_id, absolute(row.after), current=before)
-        row.before, row.after = change.before, change.after
+    def apply_rows(self, rows: list[RowResult]) -> None:
+        changes = write_many([(*row.plan, row.after) for row in rows])
+        for row, change in zip(rows, changes):
+            row.before, row.after = change.before, change.after
 
     def record(self, rows: list[RowResult], upload: ImportUpload) -> None:
         changed = [r for r in rows if r.status in ("created", "updated")]

@@ -125,3 +125,17 @@ def test_a_batch_is_all_or_nothing_and_idempotent(shop):
     assert (qty(world.store, small), qty(world.store, large)) == (7, 2)
     with pytest.raises(inventory.StoreNotFound):
         inventory.set_batch(world.merchant.id, world.other_store.id, items)
+
+
+def test_many_rows_at_once_read_again_what_an_order_changed(shop):
+    world, product, _ = shop
+    small, large = product.skus
+    # Read: small 10, large 10, nothing at store_b. Then an order takes 3 of small before the writes.
+    db.session.execute(sa.update(StoreStock).where(StoreStock.store_id == world.store.id, StoreStock.sku_id == small.id)
+                       .values(quantity=StoreStock.quantity - 3))
+    changes = inventory.write_many([(world.store.id, small.id, 10, 20), (world.store.id, large.id, 10, 4),
+                                    (world.store_b.id, small.id, None, 5), (world.store_b.id, large.id, None, 0)])
+    assert [(c.before, c.after, c.status) for c in changes] == [
+        (7, 20, "updated"), (10, 4, "updated"), (0, 5, "created"), (0, 0, "unchanged")]
+    assert (qty(world.store, small), qty(world.store, large), qty(world.store_b, small), qty(world.store_b, large)) == \
+        (20, 4, 5, None)
