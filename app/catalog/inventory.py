@@ -96,8 +96,9 @@ def write(store_id: int, sku_id: int, target: Callable[[int], int], *, current: 
             if new == 0:
                 return StockChange(store_id, sku_id, 0, 0, created=False)
             inserted = db.session.execute(insert_ignoring_conflict(
-                StoreStock, {"store_id": store_id, "sku_id": sku_id, "quantity": new}, ["store_id", "sku_id"])).rowcount
-            if inserted == 1:
+                StoreStock, {"store_id": store_id, "sku_id": sku_id, "quantity": new}, ["store_id", "sku_id"])
+                .returning(StoreStock.quantity)).scalar()
+            if inserted is not None:
                 return StockChange(store_id, sku_id, 0, new, created=True)
         elif new == current:
             return StockChange(store_id, sku_id, current, current)
