@@ -69,3 +69,13 @@ def test_links_follow_bind_when_no_base_url_is_set(tmp_path):
     assert load_config(tmp_path, {})["APP_BASE_URL"] == "http://127.0.0.1:5000"
     assert load_config(tmp_path, {"BIND": "0.0.0.0:8000", "APP_BASE_URL": "https://shop.example.com/"}
                        )["APP_BASE_URL"] == "https://shop.example.com"
+
+
+def test_media_settings(tmp_path):
+    cfg = load_config(tmp_path, {"SECRET_KEY": "k"})
+    assert cfg["MEDIA_ROOT"] == str(tmp_path / "media") and cfg["MEDIA_S3_BUCKET"] == ""
+    assert cfg["MEDIA_S3_REGION"] == "us-east-1"
+    cfg = load_config(tmp_path, {"SECRET_KEY": "k", "MEDIA_ROOT": "/srv/o2o-media", "MEDIA_S3_BUCKET": "photos",
+                                 "MEDIA_S3_REGION": "cn-north-1"})
+    assert (cfg["MEDIA_ROOT"], cfg["MEDIA_S3_BUCKET"], cfg["MEDIA_S3_REGION"]) == ("/srv/o2o-media", "photos",
+                                                                                   "cn-north-1")

@@ -35,7 +35,8 @@ class Product(db.Model):
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    # Path under static/, e.g. "img/products/latte.png".
+    # The cover: a path under static/ ("img/products/latte.png", the demo's), an upload's media key
+    # ("media:products/…", app.catalog.photos) or "" (none yet); app.core.media.image_url makes its URL.
     image: Mapped[str] = mapped_column(sa.String(255))
     featured: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
@@ -65,7 +66,7 @@ class ProductPhoto(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
     position: Mapped[int]
-    # Path under static/, like Product.image.
+    # Like Product.image: a path under static/ or a media key.
     image: Mapped[str] = mapped_column(sa.String(255))
 
     __table_args__ = (sa.UniqueConstraint("product_id", "position"),)

@@ -111,3 +111,14 @@ def test_s3_storage_against_a_local_s3_server(app, world, owner, monkeypatch):
             assert image_url(product.image) == f"https://cdn.example.com/p/{key}"
         fetched = requests.get(url, timeout=5)  # the object as a phone would fetch it
         assert fetched.status_code == 200 and fetched.content == body
+
+
+def test_the_public_base_of_s3_photos():
+    from app.core.media import s3_public_base
+
+    assert s3_public_base({"MEDIA_S3_BUCKET": "b", "MEDIA_S3_REGION": "ap-east-1"}) == \
+        "https://b.s3.ap-east-1.amazonaws.com"
+    assert s3_public_base({"MEDIA_S3_BUCKET": "b", "MEDIA_S3_ENDPOINT_URL": "https://minio.lan:9000/"}) == \
+        "https://minio.lan:9000/b"
+    assert s3_public_base({"MEDIA_S3_BUCKET": "b", "MEDIA_S3_PUBLIC_URL": "https://img.example.cn/"}) == \
+        "https://img.example.cn"

@@ -1,6 +1,7 @@
 """One gunicorn (4 sync workers) on a fresh database with the demo loaded, shared by the live tests."""
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 
 import pytest
@@ -20,8 +21,8 @@ class Live:
 
 @pytest.fixture(scope="session")
 def live():
-    with fresh_database("live") as url:
-        env = app_env(url)
+    with fresh_database("live") as url, tempfile.TemporaryDirectory(prefix="o2o-live-media-") as media:
+        env = app_env(url, MEDIA_ROOT=media)  # uploaded photos: one folder shared by the workers
         demo = prepare(env)
         with gunicorn(env, workers=4) as base:
             engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))

@@ -27,6 +27,24 @@ def first_pickup_time(checkout_html: str) -> str:
     return FIRST_PICKUP_TIME.search(checkout_html).group(1)
 
 
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def console_session(base: str, username: str = "owner", password: str = "demo1234"):
+    """A requests.Session signed in to the merchant console of the server at `base` (the demo's logins), with
+    the session's CSRF token as `.csrf` for the forms it posts."""
+    import requests
+
+    session = requests.Session()
+    token = CSRF_FIELD.search(session.get(f"{base}/console/login", timeout=30).text).group(1)
+    r = session.post(f"{base}/console/login", data={"username": username, "password": password, "csrf_token": token},
+                     allow_redirects=False, timeout=30)
+    if r.status_code != 302:
+        raise RuntimeError(f"console sign-in as {username} answered {r.status_code}")
+    session.csrf = CSRF_FIELD.search(session.get(f"{base}/console/", timeout=30).text).group(1)
+    return session
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -100,7 +100,8 @@ def people(app, world):
     keys = {k.merchant_id: k for k in db.session.execute(sa.select(ApiKey).order_by(ApiKey.id)).scalars()}
     own_key = db.session.execute(sa.select(ApiKey).where(ApiKey.merchant_id == world.merchant.id)
                                  .order_by(ApiKey.id.desc())).scalars().first()
-    own_catalog, foreign_catalog = _catalog(world.merchant, "招牌拿铁"), _catalog(world.other_merchant, "别家法棍")
+    own_catalog = _catalog(world.merchant, "招牌拿铁", "本店分类", "OWN-SKU-1")
+    foreign_catalog = _catalog(world.other_merchant, "别家法棍", "别家分类", "OTHER-SKU-1")
     csv_of = lambda sku_id, store: f"sku_id,store_id,quantity\n{sku_id},{store.id},3\n".encode()  # noqa: E731
     uploads = {who: ImportUpload(merchant_id=staff.merchant_id, staff_id=staff.id, kind="stock", sha256="0" * 64,
                                  content=csv_of(catalog["sku_id"], store))
@@ -130,15 +131,14 @@ def people(app, world):
     }
 
 
-def _catalog(merchant, name: str) -> dict:
+def _catalog(merchant, product_name: str, category_name: str, sku_code: str) -> dict:
     """A category, a product in it with a SKU and a gallery photo: their ids."""
-    prefix = "别家" if merchant.slug == "other-bakery" else "本店"
-    category = Category(merchant_id=merchant.id, name=f"{prefix}分类")
+    category = Category(merchant_id=merchant.id, name=category_name)
     db.session.add(category)
     db.session.flush()
-    product = make_product(merchant, name)
+    product = make_product(merchant, product_name)
     product.category_id = category.id
-    product.skus[0].code = "OTHER-SKU-1" if prefix == "别家" else "OWN-SKU-1"
+    product.skus[0].code = sku_code
     product.photos.append(ProductPhoto(position=1, image="img/products/latte.png"))
     db.session.flush()
     return {"category_id": category.id, "product_id": product.id, "sku_id": product.skus[0].id,
