@@ -57,6 +57,8 @@ def test_the_table_lists_skus_by_store_with_filters(app, shop):
     assert body.count('data-testid="stock-row"') == 2
     manager = console_client(app, world.manager).get("/console/stock").get_data(as_text=True)
     assert manager.count('data-testid="stock-row"') == 3 and world.store_b.name not in manager
+    rows = console_client(app, world.manager).get("/console/stock.csv").get_data(as_text=True).splitlines()
+    assert len(rows) == 4 and all(r.startswith(str(world.store.id)) for r in rows[1:])
 
 
 def test_an_inline_edit_answers_the_cell_and_is_audited(app, shop):

@@ -18,7 +18,7 @@ from app.web.console.listing import PER_PAGE, Page, csv_response
 
 ACTIONS = ("store.create", "store.update", "store.pause", "store.resume", "staff.create", "staff.reset_password",
            "staff.bind", "staff.disable", "staff.enable", "key.create", "key.revoke", "settings.update",
-           "stock.set", "stock.import")
+           "stock.set", "stock.import", "products.import")
 
 
 def _day(name: str) -> datetime | None:
