@@ -29,6 +29,7 @@ from app.merchants.scope import Scope, register
 
 MAX_QUANTITY = 999_999
 CAS_TRIES = 50
+UNREAD = -1  # `write`'s current: not read yet (None means read, and no row)
 
 # A store manager sees and sets their own store's stock (the catalog itself: app.catalog.models registers it).
 register(StoreStock, lambda scope: [StoreStock.store_id == scope.store_id])
@@ -85,11 +86,11 @@ def on_hand(store_id: int, sku_id: int) -> int | None:
         StoreStock.store_id == store_id, StoreStock.sku_id == sku_id)).scalar_one_or_none()
 
 
-def write(store_id: int, sku_id: int, target: Callable[[int], int], *, current: int | None = -1) -> StockChange:
+def write(store_id: int, sku_id: int, target: Callable[[int], int], *, current: int | None = UNREAD) -> StockChange:
     """Sets the row to `target(what is there now)` by compare-and-set, reading again after an order got in
     between. `current`: what the caller already read (None: no row), saving the first read."""
     for _ in range(CAS_TRIES):
-        if current == -1:
+        if current == UNREAD:
             current = on_hand(store_id, sku_id)
         new = max(0, target(current or 0))
         if current is None:
@@ -109,17 +110,20 @@ def write(store_id: int, sku_id: int, target: Callable[[int], int], *, current: 
                 .values(quantity=new).execution_options(synchronize_session=False)).rowcount
             if updated == 1:
                 return StockChange(store_id, sku_id, current, new)
-        current = -1  # someone else wrote first: read again
+        current = UNREAD  # someone else wrote first: read again
     raise StockBusy()
 
 
 def write_many(lines: list[tuple[int, int, int | None, int]]) -> list[StockChange]:
-    """Absolute sets of many rows, each (store_id, sku_id, what the caller read or None, new): the same
-    compare-and-set as `write`, sent as one executemany per kind; a row an order changed since it was read is
-    then found by reading them back (our writes hold their rows until the commit) and set again by `write`."""
+    """Absolute sets of many rows, each (store_id, sku_id, what the caller read or None, new), answered in the
+    order given: the same compare-and-set as `write`, sent as one executemany per kind; a row an order changed
+    since it was read is then found by reading them back (our writes hold their rows until the commit) and
+    set again by `write`."""
     table = StoreStock.__table__
-    existing = [{"s": s, "k": k, "c": c, "q": q} for s, k, c, q in lines if c is not None and c != q]
-    missing = [{"store_id": s, "sku_id": k, "quantity": q} for s, k, c, q in lines if c is None and q != 0]
+    # In (store, SKU) order, as orders take their rows (no deadlock between an import and a checkout).
+    ordered = sorted(lines, key=lambda line: (line[0], line[1]))
+    existing = [{"s": s, "k": k, "c": c, "q": q} for s, k, c, q in ordered if c is not None and c != q]
+    missing = [{"store_id": s, "sku_id": k, "quantity": q} for s, k, c, q in ordered if c is None and q != 0]
     connection = db.session.connection()
     if existing:
         connection.execute(sa.update(table).where(table.c.store_id == sa.bindparam("s"), table.c.sku_id == sa.bindparam("k"),

@@ -133,9 +133,11 @@ def test_many_rows_at_once_read_again_what_an_order_changed(shop):
     # Read: small 10, large 10, nothing at store_b. Then an order takes 3 of small before the writes.
     db.session.execute(sa.update(StoreStock).where(StoreStock.store_id == world.store.id, StoreStock.sku_id == small.id)
                        .values(quantity=StoreStock.quantity - 3))
-    changes = inventory.write_many([(world.store.id, small.id, 10, 20), (world.store.id, large.id, 10, 4),
-                                    (world.store_b.id, small.id, None, 5), (world.store_b.id, large.id, None, 0)])
-    assert [(c.before, c.after, c.status) for c in changes] == [
-        (7, 20, "updated"), (10, 4, "updated"), (0, 5, "created"), (0, 0, "unchanged")]
+    # Given out of (store, SKU) order, answered in the order given.
+    changes = inventory.write_many([(world.store_b.id, small.id, None, 5), (world.store.id, large.id, 10, 4),
+                                    (world.store.id, small.id, 10, 20), (world.store_b.id, large.id, None, 0)])
+    assert [(c.store_id, c.sku_id, c.before, c.after, c.status) for c in changes] == [
+        (world.store_b.id, small.id, 0, 5, "created"), (world.store.id, large.id, 10, 4, "updated"),
+        (world.store.id, small.id, 7, 20, "updated"), (world.store_b.id, large.id, 0, 0, "unchanged")]
     assert (qty(world.store, small), qty(world.store, large), qty(world.store_b, small), qty(world.store_b, large)) == \
         (20, 4, 5, None)
