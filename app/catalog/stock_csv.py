@@ -59,7 +59,7 @@ class StockImporter:
         sku_ids = {i for i, _ in skus}
         by_code = {code: i for i, code in skus if code is not None}
         current = {(st, sk): q for st, sk, q in db.session.execute(
-            sa.select(StoreStock.store_id, StoreStock.sku_id, StoreStock.quantity)
+            scope.select(StoreStock, StoreStock.store_id, StoreStock.sku_id, StoreStock.quantity)
             .where(StoreStock.store_id.in_(list(stores))))}
         first_line: dict[tuple[int, int], int] = {}
         for row in rows:

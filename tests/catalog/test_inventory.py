@@ -141,3 +141,18 @@ def test_many_rows_at_once_read_again_what_an_order_changed(shop):
         (world.store.id, small.id, 7, 20, "updated"), (world.store_b.id, large.id, 0, 0, "unchanged")]
     assert (qty(world.store, small), qty(world.store, large), qty(world.store_b, small), qty(world.store_b, large)) == \
         (20, 4, 5, None)
+
+
+def test_stock_rows_through_a_scope(shop):
+    world, product, other = shop
+    inventory.set_stock(Scope.of(world.owner), world.store_b.id, product.skus[0].id, 4)
+    db.session.add(StoreStock(store_id=world.other_store.id, sku_id=other.skus[0].id, quantity=9))
+    db.session.flush()
+
+    def rows(staff):
+        return sorted(db.session.execute(Scope.of(staff).select(StoreStock, StoreStock.store_id, StoreStock.sku_id)).all())
+
+    small, large = product.skus
+    assert rows(world.owner) == sorted([(world.store.id, small.id), (world.store.id, large.id),
+                                        (world.store_b.id, small.id)])
+    assert rows(world.manager) == sorted([(world.store.id, small.id), (world.store.id, large.id)])
