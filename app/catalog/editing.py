@@ -23,6 +23,9 @@ from app.merchants.scope import Scope
 CATEGORY_FIELDS = ("name", "sort")
 PRODUCT_FIELDS = ("name", "category_id", "description", "featured", "active")
 SKU_FIELDS = ("name", "code", "price_fen", "member_price_fen", "active")
+# What the audit log's filter offers for the catalog (app.catalog.photos adds the photo actions).
+AUDIT_ACTIONS = ("category.create", "category.update", "category.sort", "product.create", "product.update",
+                 "product.publish", "product.unpublish", "sku.create", "sku.update", "sku.activate", "sku.deactivate")
 
 
 # --------------------------------------------------------------------------------------------- refusals

@@ -30,6 +30,7 @@ from app.merchants.scope import Scope, register
 MAX_QUANTITY = 999_999
 CAS_TRIES = 50
 UNREAD = -1  # `write`'s current: not read yet (None means read, and no row)
+AUDIT_ACTIONS = ("stock.set",)  # what the audit log's filter offers for these
 
 # A store manager sees and sets their own store's stock (the catalog itself: app.catalog.models registers it).
 register(StoreStock, lambda scope: [StoreStock.store_id == scope.store_id])

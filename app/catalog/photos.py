@@ -24,6 +24,7 @@ PHOTO_SIZE = 480
 MAX_PIXELS = 40_000_000  # a larger image (or a decompression bomb claiming to be one) is refused
 MAX_GALLERY = 9  # further photos after the cover
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+AUDIT_ACTIONS = ("product.cover", "product.photo_add", "product.photo_remove", "product.photo_to_cover")
 
 
 class NotAnImage(BadRequest):
@@ -58,8 +59,9 @@ def prepare(data: bytes) -> tuple[bytes, str, str]:
                 probe.verify()  # a truncated or corrupt file
             image = Image.open(io.BytesIO(data))
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(field="photo") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise NotAnImage(field="photo") from None
     image = ImageOps.exif_transpose(image)
     image = ImageOps.fit(image.convert("RGBA"), (PHOTO_SIZE, PHOTO_SIZE), Image.Resampling.LANCZOS)
@@ -98,6 +100,24 @@ def add_photo(scope: Scope, product_id: int, data: bytes) -> ProductPhoto:
     audit.record(scope, "product.photo_add", "product", product.id,
                  after={"photo_id": photo.id, "position": position, "image": stored})
     return photo
+
+
+def photo_to_cover(scope: Scope, product_id: int, photo_id: int) -> Product:
+    """Make a gallery photo the cover; the old cover takes its place in the gallery (none: the photo leaves it)."""
+    product = scope.get(Product, product_id)
+    photo = next((p for p in product.photos if p.id == photo_id), None)
+    if photo is None:
+        return product  # not (or no longer) in this gallery: nothing to do
+    before = {"image": product.image, "photo_id": photo.id, "photo_image": photo.image}
+    if product.image:
+        product.image, photo.image = photo.image, product.image
+    else:
+        product.image = photo.image
+        product.photos.remove(photo)
+    db.session.flush()
+    audit.record(scope, "product.photo_to_cover", "product", product.id, before=before,
+                 after={"image": product.image})
+    return product
 
 
 def remove_photo(scope: Scope, product_id: int, photo_id: int) -> Product:

@@ -29,6 +29,7 @@ PRODUCT_COLUMNS = {"name": "product", "category_id": "category", "description": 
 SKU_COLUMNS = {"name": "sku", "code": "sku_code", "price": "price", "price_fen": "price", "member_price": "member_price",
                "member_price_fen": "member_price"}
 TRUE, FALSE = ("1", "true", "yes", "是", "上架"), ("0", "false", "no", "否", "下架", "")
+AUDIT_ACTIONS = ("products.import",)
 
 
 def _products(scope: Scope) -> list[Product]:

@@ -51,7 +51,10 @@ class ProductInput(FormInput):
     featured: bool = False
     active: bool = False  # published (上架): shown in the shop when it has an active SKU
 
-    _blank = field_validator("category_id", mode="before")(classmethod(lambda cls, v: _blank_is_none(v)))
+    @field_validator("category_id", mode="before")
+    @classmethod
+    def _no_category(cls, value):
+        return _blank_is_none(value)
 
 
 class SkuInput(FormInput):

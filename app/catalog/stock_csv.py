@@ -23,6 +23,7 @@ from app.merchants.scope import Scope
 
 COLUMNS = ("store_id", "store_name", "sku_id", "sku_code", "product", "sku", "quantity")
 AUDITED_ROWS = 200  # the audit event lists at most this many changed rows (with the counts of all)
+AUDIT_ACTIONS = ("stock.import",)
 
 
 def export_rows(scope: Scope, **filters: Any):

@@ -163,3 +163,15 @@ def test_rename_and_sort_categories(world, owner):
     assert _rev(world.merchant) != rev
     assert _audit("category.sort")[0].after == {str(c.id): 10, str(a.id): 20, str(b.id): 30}
     assert db.session.get(Category, a.id).name == "手冲咖啡"
+
+
+def test_the_audit_filter_knows_every_catalog_action():
+    import re
+    from pathlib import Path
+
+    from app.catalog import photos
+
+    recorded = set()
+    for module in (editing, photos):
+        recorded |= set(re.findall(r'"((?:category|product|sku)\.[a-z_]+)"', Path(module.__file__).read_text()))
+    assert recorded == set(editing.AUDIT_ACTIONS) | set(photos.AUDIT_ACTIONS)

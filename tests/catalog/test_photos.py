@@ -81,6 +81,10 @@ def test_transparency_is_kept_as_png_and_gallery_photos_are_added_and_removed(wo
     rev = _rev(world.merchant)
     photos.remove_photo(owner, product.id, first.id)
     assert [p.id for p in product.photos] == [second.id] and _rev(world.merchant) != rev
+    photos.remove_photo(owner, product.id, first.id)  # a second click: nothing to do
+    new_cover = second.image
+    photos.photo_to_cover(owner, product.id, second.id)
+    assert product.image == new_cover and second.image == "img/products/latte.png"
 
 
 def test_s3_storage_against_a_local_s3_server(app, world, owner, monkeypatch):
@@ -122,3 +126,28 @@ def test_the_public_base_of_s3_photos():
         "https://minio.lan:9000/b"
     assert s3_public_base({"MEDIA_S3_BUCKET": "b", "MEDIA_S3_PUBLIC_URL": "https://img.example.cn/"}) == \
         "https://img.example.cn"
+
+
+@pytest.mark.parametrize("side", [8000, 20000])  # over MAX_PIXELS; over Pillow's own bomb limit
+def test_a_huge_image_is_refused_before_it_is_decoded(world, owner, side):
+    product = make_product(world.merchant)
+    data = image_bytes("PNG", (side, side), 0, "1")  # a few KB on disk, side² pixels once decoded
+    assert len(data) < 200_000
+    with pytest.raises(DomainError) as caught:
+        photos.set_cover(owner, product.id, data)
+    assert caught.value.code == "image_too_large"
+
+
+def test_photo_urls_come_from_one_helper():
+    """Templates name static files by literal paths only; a stored photo value goes through image_url (a
+    static_url of product.image would break for uploads), and only app.core.media calls static_url with one."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for path in (root / "templates").rglob("*.html"):
+        for arg in re.findall(r"static_url\(([^)]*)\)", path.read_text()):
+            assert re.fullmatch(r"'[^']+'|\"[^\"]+\"", arg.strip()), (path.name, arg)
+    for path in (root / "app").rglob("*.py"):
+        if path.name not in ("assets.py", "media.py"):
+            assert not re.search(r"static_url\((?!['\"])", path.read_text()), path

@@ -61,6 +61,7 @@ RULES: dict[str, set[str] | None] = {
     "console.product_cover": CATALOG,
     "console.product_photo_add": CATALOG,
     "console.product_photo_delete": CATALOG,
+    "console.product_photo_to_cover": CATALOG,
     "console.sku_create": CATALOG,
     "console.sku_save": CATALOG,
     "console.sku_activate": CATALOG,

@@ -62,6 +62,9 @@ def test_owner_creates_a_product_with_photo_and_sku_and_the_shop_shows_it(app, w
     actions = [e.action for e in db.session.execute(sa.select(AuditEvent).where(
         AuditEvent.object_type.in_(("product", "sku")))).scalars()]
     assert actions == ["product.create", "sku.create", "product.cover"]
+    assert f'href="/m/{world.merchant.slug}/p/{product.id}"' in page  # 在店铺中查看
+    log = text(owner.get("/console/audit?action=product.cover"))
+    assert '<option value="product.cover" selected' in log and log.count('data-action="product.cover"') == 1
 
 
 def test_a_bad_form_is_shown_again_with_the_reason_and_nothing_is_saved(app, world, owner):
@@ -185,3 +188,21 @@ def test_a_store_manager_reads_but_cannot_edit(app, world):
     assert "新建商品" not in text(manager.get("/console/products"))
     assert post(manager, f"/console/skus/{product.skus[0].id}", name="x", price="1").status_code == 403
     assert product.skus[0].price_fen == 2800
+
+
+def test_a_published_product_without_an_active_sku_is_flagged(app, world, owner):
+    product = make_product(world.merchant)
+    db.session.commit()
+    assert 'data-testid="not-on-sale"' not in text(owner.get(f"/console/products/{product.id}"))
+    post(owner, f"/console/skus/{product.skus[0].id}/deactivate")
+    assert 'data-testid="not-on-sale"' in text(owner.get(f"/console/products/{product.id}"))
+    assert app.test_client().get(f"/m/{world.merchant.slug}/p/{product.id}").status_code == 404
+
+
+def test_the_list_is_paginated(app, world, owner):
+    for i in range(23):
+        make_product(world.merchant, f"商品{i:02d}")
+    db.session.commit()
+    first, second = text(owner.get("/console/products")), text(owner.get("/console/products?page=2"))
+    assert first.count('data-testid="product-row"') == 20 and second.count('data-testid="product-row"') == 3
+    assert "共 23 条" in first and "商品22" in second and "商品22" not in first

@@ -103,3 +103,10 @@ def product_photo_add(product_id: int):
 def product_photo_delete(product_id: int, photo_id: int):
     photos.remove_photo(scope(), product_id, photo_id)
     return _page(product_id)
+
+
+@bp.post("/products/<id:product_id>/photos/<id:photo_id>/cover")
+@console_view(Area.PRODUCTS, Action.EDIT)
+def product_photo_to_cover(product_id: int, photo_id: int):
+    photos.photo_to_cover(scope(), product_id, photo_id)
+    return _page(product_id)

@@ -16,6 +16,7 @@ from app.core.media import image_url
 from app.core.money import yuan
 from app.core.schemas import parse
 from app.extensions import db
+from app.merchants.models import Merchant
 from app.merchants.permissions import Action, Area, allowed
 from app.web.console import bp
 from app.web.console.guard import console_view, scope
@@ -103,8 +104,9 @@ def product_new():
 
 
 def render_product(product: Product, error: str | None = None, status: int = 200):
+    merchant = db.session.get(Merchant, scope().merchant_id)
     return render_template("console/product.html", product=product, categories=editing.categories(scope()),
-                           image_url=image_url, error=error,
+                           image_url=image_url, error=error, shop_slug=merchant.slug,
                            category=db.session.get(Category, product.category_id) if product.category_id else None,
                            can_edit=_can_edit()), status
 
