@@ -156,3 +156,18 @@ def test_stock_rows_through_a_scope(shop):
     assert rows(world.owner) == sorted([(world.store.id, small.id), (world.store.id, large.id),
                                         (world.store_b.id, small.id)])
     assert rows(world.manager) == sorted([(world.store.id, small.id), (world.store.id, large.id)])
+
+
+def test_the_audit_filter_knows_every_stock_and_import_action():
+    import re
+    from pathlib import Path
+
+    from app.catalog import product_csv, stock_csv
+    from app.web.console.audit import ACTIONS
+
+    declared = set(inventory.AUDIT_ACTIONS) | set(stock_csv.AUDIT_ACTIONS) | set(product_csv.AUDIT_ACTIONS)
+    for module in (inventory, stock_csv, product_csv):
+        recorded = set(re.findall(r'audit\.record\(self\.scope, "([a-z_]+\.[a-z_]+)"|audit\.record\(scope, "([a-z_]+\.[a-z_]+)"',
+                                  Path(module.__file__).read_text()))
+        assert {a or b for a, b in recorded} <= declared, module
+    assert declared <= set(ACTIONS)
