@@ -1,5 +1,5 @@
 """Imports every domain's models so metadata (and Alembic) sees all tables."""
-from app.catalog.models import Category, Product, ProductPhoto, Sku, StoreStock  # noqa: F401
+from app.catalog.models import Category, ImportUpload, Product, ProductPhoto, Sku, StoreStock  # noqa: F401
 from app.members.models import Member  # noqa: F401
 from app.merchants.models import ApiKey, AuditEvent, Merchant, Staff, Store  # noqa: F401
 from app.vouchers.models import Redemption, Voucher, VoucherEvent, VoucherStore  # noqa: F401

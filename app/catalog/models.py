@@ -7,12 +7,12 @@ from itertools import chain
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, column_property, mapped_column, relationship
 
 from app.core.clock import now_utc
 from app.core.db import UTCDateTime
 from app.extensions import db
-from app.merchants.models import Merchant, Store, new_catalog_rev
+from app.merchants.models import Merchant, Staff, Store, new_catalog_rev
 from app.merchants.scope import register as scope_register
 
 
@@ -106,8 +106,31 @@ class StoreStock(db.Model):
     store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"), primary_key=True)
     sku_id: Mapped[int] = mapped_column(sa.ForeignKey("skus.id"), primary_key=True, index=True)
     quantity: Mapped[int] = mapped_column(default=0)
+    # The store's merchant, read through the store (not a column): what app.merchants.scope filters on.
+    merchant_id: Mapped[int] = column_property(
+        sa.select(Store.merchant_id).where(Store.id == store_id).scalar_subquery(), deferred=True)
 
     __table_args__ = (sa.CheckConstraint("quantity >= 0", name="quantity_nonneg"),)
+
+
+class ImportUpload(db.Model):
+    """A CSV file uploaded to the console for import (stock, products), kept until it is applied: the
+    preview and the apply both read this copy, never what the browser sends back (app.catalog.csvimport)."""
+
+    __tablename__ = "import_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("staff.id"))
+    kind: Mapped[str] = mapped_column(sa.String(20))  # "stock", "products"
+    filename: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Set once, by a conditional UPDATE: a second apply of the same upload (a double click) is refused.
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    staff: Mapped[Staff] = relationship()
 
 
 class Review(db.Model):

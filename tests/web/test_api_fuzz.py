@@ -19,7 +19,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from app.extensions import db
 from app.web.api.docs import SPEC
+from tests.support.factories import make_product
 
 # Per operation, valid and invalid input together; FUZZ_EXAMPLES=300 for a longer search (about 2 minutes).
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
@@ -39,7 +41,11 @@ def real_rows(app, world) -> tuple[dict, str]:
                           json={"title": "洗车卡", "uses": 1000}).get_json()
     redeemed = client.post("/api/v1/counter/redeem", headers=bearer(world.counter_key),
                            json={"code": voucher["code"]}).get_json()
-    return {"voucher_id": voucher["id"], "redemption_id": redeemed["redemption"]["id"]}, voucher["code"]
+    product = make_product(world.merchant, "拿铁", stock={world.store: 5})
+    product.skus[0].code = "FUZZ-1"
+    db.session.commit()
+    return {"voucher_id": voucher["id"], "redemption_id": redeemed["redemption"]["id"],
+            "store_id": world.store.id}, voucher["code"]
 
 
 @pytest.mark.parametrize("method, path", OPERATIONS, ids=[f"{m.upper()} {p}" for m, p in OPERATIONS])
@@ -47,13 +53,17 @@ def test_api_answers_any_input_as_documented(app, world, method, path):
     operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)[path][method.upper()]
     headers = {"Accept-Encoding": "identity"}  # the WSGI transport does not decompress
     if path != "/openapi.json":
-        headers.update(bearer(world.merchant_key if path.startswith("/vouchers") else world.counter_key))
+        merchant_paths = ("/vouchers", "/products", "/stores")
+        headers.update(bearer(world.merchant_key if path.startswith(merchant_paths) else world.counter_key))
     ids, code = real_rows(app, world)
     strategies = [operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
                   operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)]
     real = {name: value for name, value in ids.items() if f"{{{name}}}" in path}
     if real:
         strategies.append(operation.as_strategy(path_parameters=real))
+    if path == "/stores/{store_id}/stock":
+        strategies.append(operation.as_strategy(path_parameters=real,
+                                                body={"items": [{"sku_code": "FUZZ-1", "quantity": 3}]}))
     if path in ("/counter/verify", "/counter/redeem"):
         strategies.append(operation.as_strategy(body={"code": code}))
     cases = st.one_of(strategies)

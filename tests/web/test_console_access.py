@@ -11,6 +11,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from app.catalog.models import Category, ImportUpload, ProductPhoto
 from app.extensions import db
 from app.merchants.models import ApiKey, Role
 from app.catalog.models import Category, ProductPhoto
@@ -84,9 +85,21 @@ RULES: dict[str, set[str] | None] = {
     "console.category_create": CATALOG,
     "console.category_save": CATALOG,
     "console.category_order": CATALOG,
+    "console.stock": BROWSE,
+    "console.stock_csv": BROWSE,
+    "console.stock_set": BROWSE,
+    "console.stock_import": BROWSE,
+    "console.stock_import_preview": BROWSE,
+    "console.stock_import_apply": BROWSE,
+    "console.products_skus_csv": BROWSE,
+    "console.products_import": CATALOG,
+    "console.products_import_preview": CATALOG,
+    "console.products_import_apply": CATALOG,
 }
-# ids of rows a store manager sees for the whole merchant (no "another store" check for them)
+# ids of rows a store manager sees for the whole merchant (no "another store" check for them) ...
 MERCHANT_WIDE_IDS = ("key_id", "product_id", "category_id", "sku_id", "photo_id")
+# ... unless the route also names one of these (a SKU's stock at a store; an upload of another store's staff)
+STORE_BOUND_IDS = ("store_id", "staff_id", "upload_id")
 
 
 def test_every_console_route_has_a_rule(app):
@@ -111,23 +124,36 @@ def people(app, world):
     foreign_code = codes.pretty(db.session.get(Voucher, foreign_order.voucher_id).code)
     other_owner = make_staff(world.other_merchant, "other_boss", Role.OWNER, name="钱别家")
     other_cashier = make_staff(world.other_merchant, "other_cash", Role.CASHIER, world.other_store, name="孙别家")
-    db.session.commit()
     keys = {k.merchant_id: k for k in db.session.execute(sa.select(ApiKey).order_by(ApiKey.id)).scalars()}
     own_key = db.session.execute(sa.select(ApiKey).where(ApiKey.merchant_id == world.merchant.id)
                                  .order_by(ApiKey.id.desc())).scalars().first()
     own_catalog = _catalog(world.merchant, "招牌拿铁", "本店分类", "OWN-SKU-1")
     foreign_catalog = _catalog(world.other_merchant, "别家法棍", "别家分类", "OTHER-SKU-1")
+    csv_of = lambda sku_id, store: f"sku_id,store_id,quantity\n{sku_id},{store.id},3\n".encode()  # noqa: E731
+    uploads = {who: ImportUpload(merchant_id=staff.merchant_id, staff_id=staff.id, kind="stock", sha256="0" * 64,
+                                 content=csv_of(catalog["sku_id"], store))
+               for who, staff, catalog, store in (("own", world.manager, own_catalog, world.store),
+                                                  ("sibling", world.owner, own_catalog, world.store_b),
+                                                  ("foreign", other_owner, foreign_catalog, world.other_store))}
+    product_csv = "product,sku_code,sku,price\n招牌拿铁,OWN-SKU-1,中杯,30\n".encode()
+    imports = {who: ImportUpload(merchant_id=staff.merchant_id, staff_id=staff.id, kind="products",
+                                 sha256="0" * 64, content=product_csv)
+               for who, staff in (("own", operator), ("foreign", other_owner))}
+    db.session.add_all([*uploads.values(), *imports.values()])
     db.session.commit()
     return {
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
         "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
-                "order_id": own_order.id, "voucher_id": own_order.voucher_id, **own_catalog},
+                "order_id": own_order.id, "voucher_id": own_order.voucher_id, **own_catalog,
+                "upload_id": uploads["own"].id, "import_id": imports["own"].id},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
         "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
-                    "order_id": sibling_order.id, "voucher_id": sibling_order.voucher_id, **own_catalog},
+                    "order_id": sibling_order.id, "voucher_id": sibling_order.voucher_id, **own_catalog,
+                    "upload_id": uploads["sibling"].id, "import_id": imports["own"].id},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
                     "key_id": keys[world.other_merchant.id].id,
-                    "order_id": foreign_order.id, "voucher_id": foreign_order.voucher_id, **foreign_catalog},
+                    "order_id": foreign_order.id, "voucher_id": foreign_order.voucher_id, **foreign_catalog,
+                    "upload_id": uploads["foreign"].id, "import_id": imports["foreign"].id},
         "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
                           keys[world.other_merchant.id].prefix, foreign_order.number, "别家顾客", foreign_code,
@@ -193,7 +219,8 @@ def test_console_route_as_every_caller(app, world, people, endpoint):
                 if who in allowed and has_ids:
                     r = client.open(_url(rule, people["foreign"]), method=method, data={"csrf_token": CSRF})
                     assert r.status_code == 404, (endpoint, method, who, "foreign ids", r.status_code)
-                    if who == "manager" and not any(kind in rule.rule for kind in MERCHANT_WIDE_IDS):
+                    if who == "manager" and (any(kind in rule.rule for kind in STORE_BOUND_IDS)
+                                             or not any(kind in rule.rule for kind in MERCHANT_WIDE_IDS)):
                         r = client.open(_url(rule, people["sibling"]), method=method, data={"csrf_token": CSRF})
                         assert r.status_code == 404, (endpoint, method, who, "another store", r.status_code)
                 r = client.open(_url(rule, people["own"]), method=method, data={"csrf_token": CSRF})
@@ -218,7 +245,8 @@ def test_the_other_merchants_owner_sees_only_their_own(app, world, people):
     for url in ("/console/", "/console/stores", "/console/stores.csv", "/console/staff", "/console/staff.csv",
                 "/console/keys", "/console/audit", "/console/audit.csv", "/console/orders", "/console/orders.csv",
                 "/console/vouchers", "/console/vouchers.csv", "/console/orders?q=本店", "/console/vouchers?q=本店",
-                "/console/products", "/console/products.csv", "/console/categories"):
+                "/console/products", "/console/products.csv", "/console/categories", "/console/stock",
+                "/console/stock.csv", "/console/products/skus.csv"):
         r = client.get(url)
         assert r.status_code == 200, url
         body = r.get_data(as_text=True)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask import render_template, request
 
-from app.catalog import editing, photos
+from app.catalog import editing, inventory, photos, product_csv, stock_csv
 from app.core.clock import SHANGHAI, to_shanghai
 from app.extensions import db
 from app.merchants import audit
@@ -19,7 +19,8 @@ from app.web.console.listing import PER_PAGE, Page, csv_response
 
 ACTIONS = ("store.create", "store.update", "store.pause", "store.resume", "staff.create", "staff.reset_password",
            "staff.bind", "staff.disable", "staff.enable", "key.create", "key.revoke", "settings.update")
-ACTIONS += editing.AUDIT_ACTIONS + photos.AUDIT_ACTIONS
+ACTIONS += editing.AUDIT_ACTIONS + photos.AUDIT_ACTIONS + inventory.AUDIT_ACTIONS + stock_csv.AUDIT_ACTIONS \
+    + product_csv.AUDIT_ACTIONS
 
 
 def _day(name: str) -> datetime | None:

@@ -36,8 +36,9 @@ class Page:
 
 
 def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str,
-                 default_desc: bool = False) -> tuple[sa.Select, str, bool]:
-    """`default_desc`: the default sort is newest first (orders, vouchers) until `desc=0` says otherwise."""
+                 default_desc: bool = False, tiebreak: Sequence[Any] = ()) -> tuple[sa.Select, str, bool]:
+    """`default_desc`: the default sort is newest first (orders, vouchers) until `desc=0` says otherwise;
+    `tiebreak`: further columns when "id" alone is not unique (a row per store × SKU)."""
     sort = request.args.get("sort", default)
     if sort not in sorts:
         sort = default
@@ -46,12 +47,13 @@ def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str,
     order = [column.desc() if desc else column.asc()]
     if sort != "id" and "id" in sorts:
         order.append(sorts["id"].asc())  # a stable order across pages
+    order.extend(tiebreak)  # when "id" alone is not unique (a row per store × SKU)
     return query.order_by(*order), sort, desc
 
 
 def paginate(query: sa.Select, sorts: dict[str, Any], default: str, scalars: bool = True,
-             default_desc: bool = False) -> Page:
-    query, sort, desc = sorted_query(query, sorts, default, default_desc)
+             default_desc: bool = False, tiebreak: Sequence[Any] = ()) -> Page:
+    query, sort, desc = sorted_query(query, sorts, default, default_desc, tiebreak)
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     pages = max(1, -(-total // PER_PAGE))
     try:
