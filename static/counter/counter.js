@@ -99,11 +99,13 @@
   });
 
   // ------------------------------------------------------------------ requests
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   function post(url, body) {
     return fetch(url, {
       method: 'POST',
       credentials: 'same-origin',
-      headers: {'Content-Type': 'application/json', 'Accept': 'application/json'},
+      headers: {'Content-Type': 'application/json', 'Accept': 'application/json',
+                'X-CSRFToken': csrfMeta ? csrfMeta.content : ''},
       body: JSON.stringify(body)
     }).then(answer);
   }
