@@ -1,0 +1,71 @@
+"""Coupon pages: 领券中心 (open campaigns, or those for one product), a campaign's page with 领取 (also what a
+poster QR opens), the claim itself, and Me → 优惠券 (the member's coupons, each opening its voucher page)."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from app.core.clock import now_utc
+from app.core.database import rollback
+from app.core.errors import DomainError
+from app.core.i18n import N_, current_lang
+from app.coupons import campaigns, service
+from app.coupons.claim import claim
+from app.vouchers import codes
+from app.vouchers.tokens import make_holder_token
+from app.web.converters import parse_id
+from app.web.errors import render_error, wants_json
+from app.web.shop import bp
+from app.web.shop.session import current_member, member_required, merchant_by_slug
+
+CLAIMED = N_("领取成功")  # flashed, translated where shown
+
+
+@bp.get("/m/<slug>/coupons")
+def coupon_center(slug: str):
+    merchant = merchant_by_slug(slug)
+    now = now_utc()
+    product_id = parse_id(request.args.get("product"))
+    cards = [service.card(c, now) for c in service.open_campaigns(merchant.id, now, product_id=product_id)]
+    return render_template("shop/coupons.html", merchant=merchant, cards=cards, product_id=product_id)
+
+
+def _campaign_page(merchant, campaign_id: int, *, error: DomainError | None = None):
+    campaign = campaigns.get(merchant.id, campaign_id)
+    member = current_member(merchant.id)
+    page = render_template("shop/campaign.html", merchant=merchant, card=service.card(campaign, now_utc()),
+                           signed_in=member is not None,
+                           error=error.message(current_lang()) if error else None)
+    return page, error.status if error else 200
+
+
+@bp.get("/m/<slug>/coupons/<id:campaign_id>")
+def campaign_page(slug: str, campaign_id: int):
+    return _campaign_page(merchant_by_slug(slug), campaign_id)
+
+
+@bp.post("/m/<slug>/coupons/<id:campaign_id>/claim")
+@member_required
+def claim_coupon(slug: str, campaign_id: int):
+    merchant = merchant_by_slug(slug)
+    member = current_member(merchant.id)
+    campaign = campaigns.get(merchant.id, campaign_id)
+    try:
+        claim(campaign, member.id)
+    except DomainError as refused:
+        rollback()
+        if wants_json():
+            return render_error(refused)
+        return _campaign_page(merchant, campaign_id, error=refused)
+    flash(CLAIMED)
+    return redirect(url_for("shop.my_coupons", slug=merchant.slug), 303)
+
+
+@bp.get("/m/<slug>/me/coupons")
+@member_required
+def my_coupons(slug: str):
+    merchant = merchant_by_slug(slug)
+    member = current_member(merchant.id)
+    secret = current_app.config["SECRET_KEY"]
+    held = [(h, make_holder_token(secret, h.voucher.id), codes.pretty(h.voucher.code))
+            for h in service.coupons_of(member.id, now_utc())]
+    return render_template("shop/my_coupons.html", merchant=merchant, held=held)

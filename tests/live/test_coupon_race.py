@@ -1,0 +1,78 @@
+"""Claims through the real pages, in parallel, on gunicorn with 4 workers (SQLite or PostgreSQL): a quota of 1
+wanted by 20 members gives exactly 1 coupon; a quota of 10 wanted by 40 gives exactly 10; one member limited
+to 1 who taps 20 times gets 1. The database decides (conditional increments), never a count read first."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+pytestmark = pytest.mark.live
+
+
+def _member(base: str, slug: str, name: str) -> requests.Session:
+    s = requests.Session()
+    r = s.post(f"{base}/m/{slug}/signin/demo", data={"nickname": name, "next": f"/m/{slug}/"}, timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    return s
+
+
+def _campaign(engine, merchant_id: int, *, quota, per_member) -> int:
+    with engine.begin() as c:
+        return c.execute(sa.text(
+            "INSERT INTO campaigns (merchant_id, name, rules_text, type, value_fen, uses, quota, claimed, per_member,"
+            " days_after_claim, all_stores, all_products, online, counter, with_member_price, transferable, status,"
+            " created_at, updated_at) VALUES (:m, '抢券', '', 'cash_off', 500, 1, :q, 0, :p, 7, true, true, true,"
+            " true, true, false, 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"),
+            {"m": merchant_id, "q": quota, "p": per_member}).scalar()
+
+
+def _claim_all(base: str, slug: str, campaign_id: int, sessions: list[requests.Session]) -> list[int]:
+    barrier = threading.Barrier(len(sessions))
+
+    def claim(s):
+        barrier.wait()
+        return s.post(f"{base}/m/{slug}/coupons/{campaign_id}/claim", allow_redirects=False, timeout=60,
+                      headers={"Accept": "application/json"}).status_code
+
+    with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
+        return list(pool.map(claim, sessions))
+
+
+def _counts(engine, campaign_id: int) -> tuple[int, int]:
+    with engine.connect() as c:
+        claimed = c.execute(sa.text("SELECT claimed FROM campaigns WHERE id = :c"), {"c": campaign_id}).scalar()
+        coupons = c.execute(sa.text("SELECT count(*) FROM coupons JOIN vouchers ON vouchers.id = coupons.voucher_id"
+                                    " WHERE campaign_id = :c"), {"c": campaign_id}).scalar()
+    return claimed, coupons
+
+
+@pytest.mark.parametrize("quota, members", [(1, 20), (10, 40)])
+def test_a_quota_is_never_passed_by_parallel_claims(server, quota, members):
+    base, demo, engine = server
+    slug = demo["merchant"]["slug"]
+    campaign_id = _campaign(engine, demo["merchant"]["id"], quota=quota, per_member=1)
+    sessions = [_member(base, slug, f"抢券{quota}-{i}") for i in range(members)]
+    statuses = _claim_all(base, slug, campaign_id, sessions)
+    assert statuses.count(303) == quota, statuses
+    assert statuses.count(409) == members - quota, statuses
+    assert _counts(engine, campaign_id) == (quota, quota)
+
+
+def test_one_member_tapping_twenty_times_gets_one(server):
+    base, demo, engine = server
+    slug = demo["merchant"]["slug"]
+    campaign_id = _campaign(engine, demo["merchant"]["id"], quota=None, per_member=1)
+    me = _member(base, slug, "连点20次")
+    # One person, 20 connections sharing the session cookie.
+    sessions = []
+    for _ in range(20):
+        s = requests.Session()
+        s.cookies.update(me.cookies)
+        sessions.append(s)
+    statuses = _claim_all(base, slug, campaign_id, sessions)
+    assert statuses.count(303) == 1 and statuses.count(409) == 19, statuses
+    assert _counts(engine, campaign_id) == (1, 1)
