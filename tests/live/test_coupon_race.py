@@ -1,6 +1,7 @@
 """Claims through the real pages, in parallel, on gunicorn with 4 workers (SQLite or PostgreSQL): a quota of 1
 wanted by 20 members gives exactly 1 coupon; a quota of 10 wanted by 40 gives exactly 10; one member limited
-to 1 who taps 20 times gets 1. The database decides (conditional increments), never a count read first."""
+to 1 who taps 20 times gets 1; ten checkouts racing with one coupon place one order. The database decides
+(conditional increments and updates), never a count read first."""
 from __future__ import annotations
 
 import threading
@@ -9,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 import sqlalchemy as sa
+
+from tests.support.live import first_pickup_time
 
 pytestmark = pytest.mark.live
 
@@ -76,3 +79,44 @@ def test_one_member_tapping_twenty_times_gets_one(server):
     statuses = _claim_all(base, slug, campaign_id, sessions)
     assert statuses.count(303) == 1 and statuses.count(409) == 19, statuses
     assert _counts(engine, campaign_id) == (1, 1)
+
+
+def test_ten_checkouts_racing_with_one_coupon_place_one_order(server):
+    base, demo, engine = server
+    slug, store_id = demo["merchant"]["slug"], demo["stores"][0]["id"]
+    campaign_id = _campaign(engine, demo["merchant"]["id"], quota=None, per_member=1)
+    me = _member(base, slug, "一券多单")
+    assert me.post(f"{base}/m/{slug}/coupons/{campaign_id}/claim", allow_redirects=False, timeout=30).status_code == 303
+    with engine.begin() as c:
+        sku_id = c.execute(sa.text("SELECT min(sku_id) FROM store_stock WHERE store_id = :s AND quantity >= 20"),
+                           {"s": store_id}).scalar()
+        coupon_id = c.execute(sa.text("SELECT coupons.id FROM coupons JOIN members ON members.id = coupons.member_id"
+                                      " WHERE coupons.campaign_id = :c"), {"c": campaign_id}).scalar()
+    r = me.post(f"{base}/m/{slug}/cart/add", data={"store_id": store_id, "sku_id": sku_id, "quantity": 1}, timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    page = me.get(f"{base}/m/{slug}/checkout", timeout=30).text
+    assert f'name="coupon" value="{coupon_id}"' in page
+    pickup = first_pickup_time(page)
+    n = 10
+    sessions = []
+    for i in range(n):
+        s = requests.Session()
+        s.cookies.update(me.cookies)
+        sessions.append(s)
+    barrier = threading.Barrier(n)
+
+    def checkout(i):
+        barrier.wait()
+        return sessions[i].post(f"{base}/m/{slug}/checkout", allow_redirects=False, timeout=60, data={
+            "nonce": f"race-{i}", "fulfilment": "pickup", "pickup_at": pickup, "pay": "store",
+            "coupon": coupon_id}).status_code
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        statuses = list(pool.map(checkout, range(n)))
+    assert statuses.count(302) == 1 and statuses.count(409) == n - 1, statuses
+    with engine.connect() as c:
+        used_on = c.execute(sa.text("SELECT order_id FROM coupons WHERE id = :c"), {"c": coupon_id}).scalar()
+        adjusted = c.execute(sa.text("SELECT count(DISTINCT order_lines.order_id) FROM order_line_adjustments"
+                                     " JOIN order_lines ON order_lines.id = order_line_adjustments.order_line_id"
+                                     " WHERE source = :s"), {"s": f"coupon:{coupon_id}"}).scalar()
+    assert used_on is not None and adjusted == 1
