@@ -159,7 +159,7 @@ def _refusal(campaign: Campaign, member_id: int, *, member_ok: bool, now: dateti
     if not member_ok:
         row = db.session.get(MemberClaims, (campaign.id, member_id))
         if campaign.per_member and row is not None and row.claimed >= campaign.per_member:
-            return MemberLimit(limit=campaign.per_member)
-        return DailyLimit(limit=campaign.per_member_per_day)
+            return MemberLimit(max_claims=campaign.per_member)
+        return DailyLimit(max_claims=campaign.per_member_per_day)
     db.session.refresh(campaign)
     return not_active(campaign, now) or SoldOut()

@@ -22,14 +22,14 @@ class SoldOut(DomainError):
 
 class MemberLimit(DomainError):
     code, status = "member_limit", 409
-    zh = "每人限领 {limit} 张，你已领满。"
-    en = "Each member may claim {limit}; you already have."
+    zh = "每人限领 {max_claims} 张，你已领满。"
+    en = "Each member may claim {max_claims}; you already have."
 
 
 class DailyLimit(DomainError):
     code, status = "daily_limit", 409
-    zh = "每人每天限领 {limit} 张，今天已领满，明天再来。"
-    en = "Each member may claim {limit} a day; come back tomorrow."
+    zh = "每人每天限领 {max_claims} 张，今天已领满，明天再来。"
+    en = "Each member may claim {max_claims} a day; come back tomorrow."
 
 
 class NotStarted(DomainError):
@@ -60,3 +60,21 @@ class CouponTaken(DomainError):
     code, status = "coupon_used", 409
     zh = "这张优惠券已被使用，请重新选择。"
     en = "This coupon has already been used; choose again."
+
+
+class AmountRequired(DomainError):
+    code, status = "amount_required", 400
+    zh = "请输入消费金额：这张券（{rule}）按消费金额计算优惠。"
+    en = "Enter the bill amount: this coupon ({_rule_en}) depends on it."
+
+
+class BelowThreshold(DomainError):
+    code, status = "below_threshold", 409
+    zh = "消费金额未满 {threshold_yuan} 元，不能使用这张券（{rule}）。"
+    en = "The bill is below ¥{threshold_yuan}; this coupon ({_rule_en}) cannot be used."
+
+
+class OnlineOnly(DomainError):
+    code, status = "online_only", 409
+    zh = "这张券仅限线上下单使用，不能在门店核销。"
+    en = "This coupon is for online orders only, not for the counter."

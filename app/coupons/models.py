@@ -185,3 +185,21 @@ class Coupon(db.Model):
     voucher: Mapped[Voucher] = relationship(lazy="joined")
 
     __table_args__ = (sa.UniqueConstraint("campaign_id", "request_no"),)
+
+
+class CouponRedemption(db.Model):
+    """A coupon redeemed at the counter: the bill it was used on and what it took off, written with the
+    redemption, so a retried redeem answers the same discount and the campaign's figures can sum it."""
+
+    __tablename__ = "coupon_redemptions"
+
+    redemption_id: Mapped[int] = mapped_column(sa.ForeignKey("redemptions.id"), primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(sa.ForeignKey("coupons.id"), index=True)
+    amount_fen: Mapped[int | None]  # the bill the cashier entered (threshold and percent coupons need it)
+    discount_fen: Mapped[int | None]  # None: an item handed over (exchange, punch), no money off
+
+    __table_args__ = (
+        sa.CheckConstraint("discount_fen IS NULL OR discount_fen >= 0", name="discount_nonneg"),
+        sa.CheckConstraint("amount_fen IS NULL OR (amount_fen >= 0 AND discount_fen <= amount_fen)",
+                           name="discount_within_amount"),
+    )

@@ -44,11 +44,14 @@ def campaign_page(slug: str, campaign_id: int):
 
 
 @bp.post("/m/<slug>/coupons/<id:campaign_id>/claim")
-@member_required
 def claim_coupon(slug: str, campaign_id: int):
     merchant = merchant_by_slug(slug)
     member = current_member(merchant.id)
     campaign = campaigns.get(merchant.id, campaign_id)
+    if member is None:
+        # Sign in, then back to the campaign's page (a GET) to tap 领取 again.
+        page = url_for("shop.campaign_page", slug=merchant.slug, campaign_id=campaign.id)
+        return redirect(url_for("shop.signin", slug=merchant.slug, next=page))
     try:
         claim(campaign, member.id)
     except DomainError as refused:

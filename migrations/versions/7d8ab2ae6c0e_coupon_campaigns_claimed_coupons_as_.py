@@ -1,8 +1,8 @@
-"""coupon campaigns, claimed coupons as vouchers, per-member claim counters
+"""coupon campaigns, claimed coupons as vouchers, per-member claim counters, counter redemptions
 
-Revision ID: 8eb7484945e8
+Revision ID: 7d8ab2ae6c0e
 Revises: d770f6455335
-Create Date: 2026-11-30 16:31:19.625035
+Create Date: 2026-11-30 16:40:22.982670
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8eb7484945e8'
+revision = '7d8ab2ae6c0e'
 down_revision = 'd770f6455335'
 branch_labels = None
 depends_on = None
@@ -124,9 +124,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_coupons_member_id'), ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupons_order_id'), ['order_id'], unique=False)
 
+    op.create_table('coupon_redemptions',
+    sa.Column('redemption_id', sa.Integer(), nullable=False),
+    sa.Column('coupon_id', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.Integer(), nullable=True),
+    sa.Column('discount_fen', sa.Integer(), nullable=True),
+    sa.CheckConstraint('amount_fen IS NULL OR (amount_fen >= 0 AND discount_fen <= amount_fen)', name=op.f('ck_coupon_redemptions_discount_within_amount')),
+    sa.CheckConstraint('discount_fen IS NULL OR discount_fen >= 0', name=op.f('ck_coupon_redemptions_discount_nonneg')),
+    sa.ForeignKeyConstraint(['coupon_id'], ['coupons.id'], name=op.f('fk_coupon_redemptions_coupon_id_coupons')),
+    sa.ForeignKeyConstraint(['redemption_id'], ['redemptions.id'], name=op.f('fk_coupon_redemptions_redemption_id_redemptions')),
+    sa.PrimaryKeyConstraint('redemption_id', name=op.f('pk_coupon_redemptions'))
+    )
+    with op.batch_alter_table('coupon_redemptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coupon_redemptions_coupon_id'), ['coupon_id'], unique=False)
+
 
 
 def downgrade():
+    with op.batch_alter_table('coupon_redemptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coupon_redemptions_coupon_id'))
+
+    op.drop_table('coupon_redemptions')
     with op.batch_alter_table('coupons', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_coupons_order_id'))
         batch_op.drop_index(batch_op.f('ix_coupons_member_id'))
