@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.merchants.models import ApiKey, Role
+from tests.coupons.helpers import make_campaign
 from tests.support.factories import make_staff
 from tests.web.console_support import CSRF, console_client
 
@@ -20,6 +21,7 @@ SIGNED_IN = ("owner", "operator", "manager")
 BROWSE = {"owner", "operator", "manager"}
 STAFF = {"owner", "manager"}
 OWNER = {"owner"}
+CAMPAIGN_EDIT = {"owner", "operator"}
 
 # endpoint -> roles allowed (None: no sign-in needed)
 RULES: dict[str, set[str] | None] = {
@@ -49,6 +51,15 @@ RULES: dict[str, set[str] | None] = {
     "console.settings_save": OWNER,
     "console.audit_log": OWNER,
     "console.audit_csv": OWNER,
+    "console.campaigns": BROWSE,
+    "console.campaigns_csv": BROWSE,
+    "console.campaign": BROWSE,
+    "console.campaign_new": CAMPAIGN_EDIT,
+    "console.campaign_edit": CAMPAIGN_EDIT,
+    "console.campaign_pause": CAMPAIGN_EDIT,
+    "console.campaign_resume": CAMPAIGN_EDIT,
+    "console.campaign_end": CAMPAIGN_EDIT,
+    "console.campaign_issue": CAMPAIGN_EDIT,
 }
 
 
@@ -63,20 +74,25 @@ def people(app, world):
     operator = make_staff(world.merchant, "operator", Role.OPERATOR, name="赵运营")
     other_owner = make_staff(world.other_merchant, "other_boss", Role.OWNER, name="钱别家")
     other_cashier = make_staff(world.other_merchant, "other_cash", Role.CASHIER, world.other_store, name="孙别家")
+    own_campaign = make_campaign(world.merchant, name="本店券")  # every store: a manager sees it
+    sibling_campaign = make_campaign(world.merchant, name="三里屯专享", store_ids=[world.store_b.id])
+    foreign_campaign = make_campaign(world.other_merchant, name="别家的券")
     db.session.commit()
     keys = {k.merchant_id: k for k in db.session.execute(sa.select(ApiKey).order_by(ApiKey.id)).scalars()}
     own_key = db.session.execute(sa.select(ApiKey).where(ApiKey.merchant_id == world.merchant.id)
                                  .order_by(ApiKey.id.desc())).scalars().first()
     return {
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
-        "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id},
+        "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
+                "campaign_id": own_campaign.id},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
-        "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id},
+        "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
+                    "campaign_id": sibling_campaign.id},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
-                    "key_id": keys[world.other_merchant.id].id},
+                    "key_id": keys[world.other_merchant.id].id, "campaign_id": foreign_campaign.id},
         "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
-                          keys[world.other_merchant.id].prefix],
+                          keys[world.other_merchant.id].prefix, foreign_campaign.name],
         "other_owner": other_owner,
     }
 

@@ -1,0 +1,117 @@
+"""The campaign console: create with rules checked in words, the lock once claimed, pause / resume / end,
+issue to a phone number, the list's figures, the audit log, and a store manager's view."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.core.database import commit
+from app.coupons.models import Campaign, CampaignStatus, Coupon
+from app.extensions import db
+from app.members.models import Member
+from app.merchants.models import AuditEvent
+from app.orders import service as orders
+from app.payments.models import PayMethod
+from tests.coupons.helpers import make_campaign
+from tests.coupons.test_claim import claim
+from tests.support.factories import make_member, make_product
+from tests.web.console_support import CSRF, console_client, post
+
+FORM = {"name": "满30减5", "type": "threshold", "value_yuan": "5", "threshold_yuan": "30", "quota": "100",
+        "per_member": "1", "validity": "days", "days_after_claim": "7", "online": "1", "counter": "1",
+        "with_member_price": "1"}
+
+
+def test_create_refuses_bad_rules_in_words_then_creates(app, world, frozen):
+    owner = console_client(app, world.owner)
+    r = post(owner, "/console/campaigns/new", **{**FORM, "threshold_yuan": "5"})
+    assert r.status_code == 400 and "门槛必须高于优惠金额" in r.text and 'data-field="threshold_fen"' in r.text
+    r = post(owner, "/console/campaigns/new", **{**FORM, "type": "percent", "percent_off": "20", "value_yuan": ""})
+    assert r.status_code == 400 and "最高优惠金额" in r.text
+    r = post(owner, "/console/campaigns/new", **{**FORM, "type": "exchange"})
+    assert r.status_code == 400 and "兑换的商品规格" in r.text
+    r = owner.post("/console/campaigns/new", data={**FORM, "csrf_token": CSRF, "store_ids": [str(world.store.id)]})
+    assert r.status_code == 302
+    c = db.session.execute(sa.select(Campaign).where(Campaign.merchant_id == world.merchant.id)).scalar_one()
+    assert (c.type.value, c.value_fen, c.threshold_fen, c.quota, c.store_ids) == ("threshold", 500, 3000, 100, [world.store.id])
+    assert c.status is CampaignStatus.ACTIVE
+    assert db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.object_id == c.id)).scalar() == "campaign.create"
+    page = owner.get(f"/console/campaigns/{c.id}")
+    assert page.status_code == 200 and "满30减5" in page.text
+
+
+def test_once_claimed_the_type_and_value_are_locked_and_the_editor_says_so(app, world, frozen):
+    c = make_campaign(world.merchant, name="立减5元", quota=10)
+    claim(c, make_member(world.merchant).id)
+    commit()
+    owner = console_client(app, world.owner)
+    form = owner.get(f"/console/campaigns/{c.id}/edit")
+    assert 'data-testid="lock-notice"' in form.text and "已领取 1 张" in form.text
+    edit = {**FORM, "type": "cash_off", "value_yuan": "5.00", "threshold_yuan": "", "quota": "10"}
+    r = post(owner, f"/console/campaigns/{c.id}/edit", **{**edit, "value_yuan": "8"})
+    assert r.status_code == 400 and "已有人领取" in r.text
+    r = post(owner, f"/console/campaigns/{c.id}/edit", **{**edit, "quota": "0"})
+    assert r.status_code == 400 and "不能少于此数" in r.text
+    r = post(owner, f"/console/campaigns/{c.id}/edit", **{**edit, "quota": "50", "name": "立减5元（加量）"})
+    assert r.status_code == 302
+    db.session.refresh(c)
+    assert (c.quota, c.name, c.value_fen) == (50, "立减5元（加量）", 500)
+
+
+def test_pause_resume_end_and_a_wrong_step_is_a_409(app, world, frozen):
+    c = make_campaign(world.merchant)
+    commit()
+    operator = console_client(app, world.owner)
+    assert post(operator, f"/console/campaigns/{c.id}/pause").status_code == 302
+    db.session.refresh(c)
+    assert c.status is CampaignStatus.PAUSED
+    assert post(operator, f"/console/campaigns/{c.id}/pause").status_code == 409
+    assert post(operator, f"/console/campaigns/{c.id}/resume").status_code == 302
+    assert post(operator, f"/console/campaigns/{c.id}/end").status_code == 302
+    r = post(operator, f"/console/campaigns/{c.id}/resume")
+    assert r.status_code == 409 and 'data-testid="form-error"' in r.text
+    db.session.refresh(c)
+    assert c.status is CampaignStatus.ENDED
+
+
+def test_issue_to_a_phone_makes_the_member_and_respects_the_limit(app, world, frozen):
+    c = make_campaign(world.merchant, per_member=1)
+    commit()
+    owner = console_client(app, world.owner)
+    assert post(owner, f"/console/campaigns/{c.id}/issue", phone="138 0013 8000").status_code == 302
+    member = db.session.execute(sa.select(Member).where(Member.phone == "13800138000")).scalar_one()
+    assert member.merchant_id == world.merchant.id
+    assert db.session.execute(sa.select(Coupon.member_id).where(Coupon.campaign_id == c.id)).scalar() == member.id
+    r = post(owner, f"/console/campaigns/{c.id}/issue", phone="13800138000")
+    assert r.status_code == 409 and "每人限领 1 张" in r.text
+    assert post(owner, f"/console/campaigns/{c.id}/issue", phone="12345").status_code == 400
+    page = owner.get(f"/console/campaigns/{c.id}?q=138001")
+    assert page.text.count('data-testid="coupon-row"') == 1
+
+
+def test_the_list_counts_claims_uses_and_discount(app, world, frozen):
+    bread = make_product(world.merchant, "可颂", (("原味", 1000, None),), stock={world.store: 10})
+    c = make_campaign(world.merchant, name="立减3元", value_fen=300)
+    a, b = make_member(world.merchant, "甲"), make_member(world.merchant, "乙")
+    used = claim(c, a.id)
+    claim(c, b.id)
+    commit()
+    orders.place_order(world.merchant, world.store, a, [orders.LineRequest(bread.skus[0].id, 2)],
+                       pay_method=PayMethod.STORE, coupon_id=used.id)
+    commit()
+    page = console_client(app, world.owner).get("/console/campaigns")
+    row = page.text.split(f'data-campaign-id="{c.id}"')[1].split("</tr>")[0]
+    cells = [cell.split(">", 1)[1].split("</td>")[0].strip() for cell in row.split("<td")[1:]]
+    assert cells[4:10] == ["2", "1", "0", "50.0%", "¥3.00", "¥17.00"]
+    csv = console_client(app, world.owner).get("/console/campaigns.csv")
+    assert csv.text.startswith("\ufeffid,name") and f"{c.id},立减3元,cash_off,active,立减3元,,2,1,0,0.5000,300,1700" in csv.text
+
+
+def test_a_store_manager_sees_campaigns_of_their_store_only(app, world, frozen):
+    mine = make_campaign(world.merchant, name="国贸店专享", store_ids=[world.store.id])
+    other = make_campaign(world.merchant, name="三里屯专享", store_ids=[world.store_b.id])
+    commit()
+    manager = console_client(app, world.manager)
+    page = manager.get("/console/campaigns")
+    assert "国贸店专享" in page.text and "三里屯专享" not in page.text
+    assert manager.get(f"/console/campaigns/{other.id}").status_code == 404
+    assert 'data-testid="issue-form"' not in manager.get(f"/console/campaigns/{mine.id}").text
