@@ -120,3 +120,43 @@ def test_ten_checkouts_racing_with_one_coupon_place_one_order(server):
                                      " JOIN order_lines ON order_lines.id = order_line_adjustments.order_line_id"
                                      " WHERE source = :s"), {"s": f"coupon:{coupon_id}"}).scalar()
     assert used_on is not None and adjusted == 1
+
+
+def _grant(base: str, key: str, campaign_id: int, body: dict) -> int:
+    r = requests.post(f"{base}/api/v1/campaigns/{campaign_id}/grants", json=body, timeout=60,
+                      headers={"Authorization": f"Bearer {key}"})
+    return r.status_code
+
+
+def test_the_same_grant_request_no_twenty_times_gives_one_coupon(server):
+    base, demo, engine = server
+    key = demo["merchant"]["api_key"]
+    campaign_id = _campaign(engine, demo["merchant"]["id"], quota=5, per_member=1)
+    barrier = threading.Barrier(20)
+
+    def grant(_):
+        barrier.wait()
+        return _grant(base, key, campaign_id, {"member": {"phone": "13900139000"}, "request_no": "same-20"})
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(grant, range(20)))
+    assert statuses.count(201) == 1 and statuses.count(200) == 19, statuses
+    assert _counts(engine, campaign_id) == (1, 1)
+
+
+def test_two_hundred_grants_for_a_quota_of_fifty(server):
+    base, demo, engine = server
+    key = demo["merchant"]["api_key"]
+    campaign_id = _campaign(engine, demo["merchant"]["id"], quota=50, per_member=1)
+    n = 200
+    barrier = threading.Barrier(32)
+
+    def grant(i):
+        if i < 32:
+            barrier.wait()
+        return _grant(base, key, campaign_id, {"member": {"phone": f"137{i:08d}"}, "request_no": f"g-{i}"})
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        statuses = list(pool.map(grant, range(n)))
+    assert statuses.count(201) == 50 and statuses.count(409) == n - 50, sorted(set(statuses))
+    assert _counts(engine, campaign_id) == (50, 50)
