@@ -78,3 +78,15 @@ class OnlineOnly(DomainError):
     code, status = "online_only", 409
     zh = "这张券仅限线上下单使用，不能在门店核销。"
     en = "This coupon is for online orders only, not for the counter."
+
+
+class NotTransferable(DomainError):
+    code, status = "not_transferable", 409
+    zh = "这张券不能转赠：{reason}。"
+    en = "This coupon cannot be given: {_reason_en}."
+
+
+class GiftGone(DomainError):
+    code, status = "gift_gone", 409
+    zh = "这份转赠已失效：{reason}。"
+    en = "This gift is no longer available: {_reason_en}."

@@ -203,3 +203,40 @@ class CouponRedemption(db.Model):
         sa.CheckConstraint("amount_fen IS NULL OR (amount_fen >= 0 AND discount_fen <= amount_fen)",
                            name="discount_within_amount"),
     )
+
+
+class GiftStatus(str, enum.Enum):
+    PENDING = "pending"     # the link is out; the giver's coupon still works until a friend accepts
+    ACCEPTED = "accepted"   # the friend holds a new coupon (new code); the giver's was voided at that moment
+    RETURNED = "returned"   # not accepted within GIFT_HOURS (or the giver used it meanwhile): it stays theirs
+
+
+GIFT_TRANSITIONS: dict[GiftStatus, set[GiftStatus]] = {
+    GiftStatus.PENDING: {GiftStatus.ACCEPTED, GiftStatus.RETURNED},
+    GiftStatus.ACCEPTED: set(),
+    GiftStatus.RETURNED: set(),
+}
+
+
+class CouponGift(db.Model):
+    """转赠: one offer per coupon (the unique coupon_id: a coupon is given once), by a link with a random token."""
+
+    __tablename__ = "coupon_gifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
+    coupon_id: Mapped[int] = mapped_column(sa.ForeignKey("coupons.id"), unique=True)
+    giver_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    token: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    status: Mapped[GiftStatus] = mapped_column(enum_column(GiftStatus, "gift_status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receiver_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"))
+    new_coupon_id: Mapped[int | None] = mapped_column(sa.ForeignKey("coupons.id"))
+
+    __table_args__ = (
+        sa.CheckConstraint("status <> 'accepted' OR (receiver_id IS NOT NULL AND new_coupon_id IS NOT NULL)",
+                           name="accepted_has_receiver"),
+        sa.Index("ix_coupon_gifts_status_expires", "status", "expires_at"),
+    )

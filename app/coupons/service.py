@@ -11,7 +11,8 @@ from app.catalog.models import Product
 from app.extensions import db
 from app.coupons import rules
 from app.coupons.claim import not_active, sku_label
-from app.coupons.models import Campaign, CampaignCategory, CampaignProduct, CampaignStatus, Coupon
+from app.coupons import gifts as gifts_
+from app.coupons.models import Campaign, CampaignCategory, CampaignProduct, CampaignStatus, Coupon, CouponGift
 from app.vouchers.models import Voucher
 from app.vouchers.service import effective_status
 
@@ -69,10 +70,12 @@ class HeldCoupon:
     voucher: Voucher
     campaign: Campaign
     status: str  # the voucher's effective status: issued, partly_used, redeemed, expired, revoked, void
+    gift: str | None = None  # its gift's status (pending, accepted, returned), if it was offered
+    can_give: bool = False   # transferable, unused, never offered, not itself a gift
 
     @property
     def usable(self) -> bool:
-        return self.status in ("issued", "partly_used")
+        return self.status in ("issued", "partly_used") and self.gift != "accepted"
 
 
 def coupons_of(member_id: int, now: datetime, limit: int = 200) -> list[HeldCoupon]:
@@ -80,5 +83,17 @@ def coupons_of(member_id: int, now: datetime, limit: int = 200) -> list[HeldCoup
     rows = db.session.execute(
         sa.select(Coupon).where(Coupon.member_id == member_id).order_by(Coupon.id.desc()).limit(limit)
     ).scalars().all()
-    held = [HeldCoupon(c, c.voucher, c.campaign, effective_status(c.voucher, now)) for c in rows]
+    ids = [c.id for c in rows]
+    gifts = {g.coupon_id: g for g in db.session.execute(
+        sa.select(CouponGift).where(CouponGift.coupon_id.in_(ids))).scalars()} if ids else {}
+    received = set(db.session.execute(
+        sa.select(CouponGift.new_coupon_id).where(CouponGift.new_coupon_id.in_(ids))).scalars()) if ids else set()
+    held = []
+    for c in rows:
+        status = effective_status(c.voucher, now)
+        gift = gifts.get(c.id)
+        gift_status = gifts_.status_of(gift, now).value if gift else None
+        can_give = (c.campaign.transferable and gift is None and c.id not in received and status == "issued"
+                    and c.voucher.uses_left == c.voucher.uses_total and c.order_id is None)
+        held.append(HeldCoupon(c, c.voucher, c.campaign, status, gift_status, can_give))
     return sorted(held, key=lambda h: not h.usable)

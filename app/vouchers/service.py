@@ -309,6 +309,18 @@ def give_back_online(voucher: Voucher, *, reason: str, now: datetime) -> bool:
     return done
 
 
+def void_unused(voucher: Voucher, *, reason: str, now: datetime) -> bool:
+    """Voids a voucher still unused and valid (a coupon given to a friend, who gets a new one): one
+    conditional UPDATE, so it cannot cross a redeem or an online use; True when this call voided it."""
+    done = voucher.status is VoucherStatus.ISSUED and states.transition(
+        voucher, VoucherStatus.VOID, TRANSITIONS, updated_at=now,
+        where=(Voucher.status == VoucherStatus.ISSUED, Voucher.uses_left == Voucher.uses_total,
+               sa.or_(Voucher.valid_until.is_(None), Voucher.valid_until > now)))
+    if done:
+        _event(voucher, EventKind.VOIDED, VoucherStatus.ISSUED, VoucherStatus.VOID, reason=reason)
+    return done
+
+
 # ---------------------------------------------------------------- reading
 
 def effective_status(voucher: Voucher, now: datetime) -> str:

@@ -191,6 +191,7 @@ def _error_classes():
     import app.vouchers.errors  # noqa: F401
     import app.web.shop.auth  # noqa: F401
     import app.web.shop.orders  # noqa: F401
+    import app.coupons.errors  # noqa: F401
     from app.core.errors import DomainError
 
     return list(_subclasses(DomainError))

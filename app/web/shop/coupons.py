@@ -8,7 +8,10 @@ from app.core.clock import now_utc
 from app.core.database import rollback
 from app.core.errors import DomainError
 from app.core.i18n import N_, current_lang
-from app.coupons import campaigns, service
+from app.coupons import campaigns, gifts, service
+from app.coupons.errors import CouponNotFound
+from app.coupons.models import Coupon
+from app.extensions import db
 from app.coupons.claim import claim
 from app.vouchers import codes
 from app.vouchers.tokens import make_holder_token
@@ -18,6 +21,7 @@ from app.web.shop import bp
 from app.web.shop.session import current_member, member_required, merchant_by_slug
 
 CLAIMED = N_("领取成功")  # flashed, translated where shown
+ACCEPTED = N_("已收下朋友送的券")
 
 
 @bp.get("/m/<slug>/coupons")
@@ -72,3 +76,50 @@ def my_coupons(slug: str):
     held = [(h, make_holder_token(secret, h.voucher.id), codes.pretty(h.voucher.code))
             for h in service.coupons_of(member.id, now_utc())]
     return render_template("shop/my_coupons.html", merchant=merchant, held=held)
+
+
+# ---------------------------------------------------------------------------------------------- 转赠
+
+@bp.post("/m/<slug>/me/coupons/<id:coupon_id>/gift")
+@member_required
+def gift_offer(slug: str, coupon_id: int):
+    merchant = merchant_by_slug(slug)
+    member = current_member(merchant.id)
+    coupon = db.session.get(Coupon, coupon_id)
+    if coupon is None or coupon.member_id != member.id:
+        raise CouponNotFound()
+    gift = gifts.offer(coupon, member.id, now=now_utc())
+    return redirect(url_for("shop.gift_page", slug=merchant.slug, token=gift.token), 303)
+
+
+@bp.get("/m/<slug>/gift/<token>")
+def gift_page(slug: str, token: str, *, error: DomainError | None = None):
+    merchant = merchant_by_slug(slug)
+    gift = gifts.by_token(merchant.id, token)
+    member = current_member(merchant.id)
+    coupon = db.session.get(Coupon, gift.coupon_id)
+    now = now_utc()
+    return render_template(
+        "shop/gift.html", merchant=merchant, gift=gift, status=gifts.status_of(gift, now).value,
+        card=service.card(coupon.campaign, now), voucher=coupon.voucher, mine=member is not None and member.id == gift.giver_id,
+        signed_in=member is not None, link=current_app.config["APP_BASE_URL"] + request.path,
+        error=error.message(current_lang()) if error else None), (error.status if error else 200)
+
+
+@bp.post("/m/<slug>/gift/<token>/accept")
+def gift_accept(slug: str, token: str):
+    merchant = merchant_by_slug(slug)
+    gift = gifts.by_token(merchant.id, token)
+    member = current_member(merchant.id)
+    if member is None:
+        page = url_for("shop.gift_page", slug=merchant.slug, token=token)
+        return redirect(url_for("shop.signin", slug=merchant.slug, next=page))
+    try:
+        gifts.accept(gift, member.id, now=now_utc())
+    except DomainError as refused:
+        rollback()
+        if wants_json():
+            return render_error(refused)
+        return gift_page(slug, token, error=refused)
+    flash(ACCEPTED)
+    return redirect(url_for("shop.my_coupons", slug=merchant.slug), 303)

@@ -1,8 +1,8 @@
-"""coupon campaigns, claimed coupons as vouchers, per-member claim counters, counter redemptions
+"""coupon campaigns, claimed coupons as vouchers, per-member claim counters, counter redemptions, gifts
 
-Revision ID: 7d8ab2ae6c0e
+Revision ID: 776a16c0612d
 Revises: d770f6455335
-Create Date: 2026-11-30 16:40:22.982670
+Create Date: 2026-11-30 16:51:37.629770
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7d8ab2ae6c0e'
+revision = '776a16c0612d'
 down_revision = 'd770f6455335'
 branch_labels = None
 depends_on = None
@@ -124,6 +124,32 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_coupons_member_id'), ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupons_order_id'), ['order_id'], unique=False)
 
+    op.create_table('coupon_gifts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('coupon_id', sa.Integer(), nullable=False),
+    sa.Column('giver_id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'accepted', 'returned', name='gift_status', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('accepted_at', sa.DateTime(), nullable=True),
+    sa.Column('receiver_id', sa.Integer(), nullable=True),
+    sa.Column('new_coupon_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status <> 'accepted' OR (receiver_id IS NOT NULL AND new_coupon_id IS NOT NULL)", name=op.f('ck_coupon_gifts_accepted_has_receiver')),
+    sa.ForeignKeyConstraint(['coupon_id'], ['coupons.id'], name=op.f('fk_coupon_gifts_coupon_id_coupons')),
+    sa.ForeignKeyConstraint(['giver_id'], ['members.id'], name=op.f('fk_coupon_gifts_giver_id_members')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_coupon_gifts_merchant_id_merchants')),
+    sa.ForeignKeyConstraint(['new_coupon_id'], ['coupons.id'], name=op.f('fk_coupon_gifts_new_coupon_id_coupons')),
+    sa.ForeignKeyConstraint(['receiver_id'], ['members.id'], name=op.f('fk_coupon_gifts_receiver_id_members')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coupon_gifts')),
+    sa.UniqueConstraint('coupon_id', name=op.f('uq_coupon_gifts_coupon_id')),
+    sa.UniqueConstraint('token', name=op.f('uq_coupon_gifts_token'))
+    )
+    with op.batch_alter_table('coupon_gifts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coupon_gifts_giver_id'), ['giver_id'], unique=False)
+        batch_op.create_index('ix_coupon_gifts_status_expires', ['status', 'expires_at'], unique=False)
+
     op.create_table('coupon_redemptions',
     sa.Column('redemption_id', sa.Integer(), nullable=False),
     sa.Column('coupon_id', sa.Integer(), nullable=False),
@@ -145,6 +171,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_coupon_redemptions_coupon_id'))
 
     op.drop_table('coupon_redemptions')
+    with op.batch_alter_table('coupon_gifts', schema=None) as batch_op:
+        batch_op.drop_index('ix_coupon_gifts_status_expires')
+        batch_op.drop_index(batch_op.f('ix_coupon_gifts_giver_id'))
+
+    op.drop_table('coupon_gifts')
     with op.batch_alter_table('coupons', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_coupons_order_id'))
         batch_op.drop_index(batch_op.f('ix_coupons_member_id'))
