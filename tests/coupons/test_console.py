@@ -2,6 +2,9 @@
 issue to a phone number, the list's figures, the audit log, and a store manager's view."""
 from __future__ import annotations
 
+import io
+import re
+
 import sqlalchemy as sa
 
 from app.core.database import commit
@@ -115,3 +118,25 @@ def test_a_store_manager_sees_campaigns_of_their_store_only(app, world, frozen):
     assert "国贸店专享" in page.text and "三里屯专享" not in page.text
     assert manager.get(f"/console/campaigns/{other.id}").status_code == 404
     assert 'data-testid="issue-form"' not in manager.get(f"/console/campaigns/{mine.id}").text
+
+
+def test_csv_issue_previews_each_row_then_issues(app, world, frozen):
+    c = make_campaign(world.merchant, quota=3, per_member=1)
+    known = make_member(world.merchant, "老顾客")
+    known.phone = "13800000001"
+    claim(c, known.id)
+    commit()
+    owner = console_client(app, world.owner)
+    csv_text = "手机号\n13800000001\n138 0000 0002\n12345\n13800000002\n13800000003\n13800000004\n"
+    r = owner.post(f"/console/campaigns/{c.id}/issue-csv", content_type="multipart/form-data",
+                   data={"csrf_token": CSRF, "file": (io.BytesIO(csv_text.encode("utf-8-sig")), "phones.csv")})
+    assert r.status_code == 200
+    verdicts = [v for v in re.findall(r'data-verdict="(\w+)"', r.text)]
+    assert verdicts == ["member_limit", "new_member", "bad_phone", "duplicate", "new_member", "over_quota"]
+    phones = re.findall(r'name="phone" value="(\d+)"', r.text)
+    assert phones == ["13800000002", "13800000003"]
+    r = owner.post(f"/console/campaigns/{c.id}/issue-csv/confirm", data={"csrf_token": CSRF, "phone": phones})
+    assert r.status_code == 302 and "issued=2" in r.location
+    db.session.refresh(c)
+    assert c.claimed == 3
+    assert owner.post(f"/console/campaigns/{c.id}/issue-csv", data={"csrf_token": CSRF}).status_code == 400

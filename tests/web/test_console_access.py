@@ -60,6 +60,8 @@ RULES: dict[str, set[str] | None] = {
     "console.campaign_resume": CAMPAIGN_EDIT,
     "console.campaign_end": CAMPAIGN_EDIT,
     "console.campaign_issue": CAMPAIGN_EDIT,
+    "console.campaign_issue_csv": CAMPAIGN_EDIT,
+    "console.campaign_issue_csv_confirm": CAMPAIGN_EDIT,
 }
 
 

@@ -11,7 +11,9 @@ from app.core.database import rollback
 from app.core.errors import DomainError
 from app.core.i18n import N_
 from app.core.schemas import parse
-from app.coupons import console
+from app.core.clock import now_utc
+from app.core.errors import BadRequest
+from app.coupons import bulk, console
 from app.coupons.campaigns import LOCKED_FIELDS
 from app.coupons.models import TYPE_LABELS, Campaign, CampaignStatus
 from app.coupons.claim import sku_label
@@ -26,10 +28,12 @@ from app.web.console import bp
 from app.web.console.guard import console_view, scope
 from app.web.console.listing import csv_response, paginate
 from app.web.converters import parse_id
+from app.web.limits import accepts_uploads
 
 SORTS = {"id": Campaign.id, "name": Campaign.name, "type": Campaign.type, "status": Campaign.status,
          "claimed": Campaign.claimed}
 ISSUED = N_("已发放")  # flashed, translated where shown
+ISSUED_N = N_("批量发放完成")
 
 
 def _filtered():
@@ -164,3 +168,32 @@ def campaign_issue(campaign_id: int):
         return campaign(campaign_id, error=exc.message(g.lang), status=exc.status)
     flash(ISSUED)
     return redirect(url_for("console.campaign", campaign_id=campaign_id))
+
+
+@bp.post("/campaigns/<id:campaign_id>/issue-csv")
+@console_view(Area.CAMPAIGNS, Action.EDIT)
+@accepts_uploads
+def campaign_issue_csv(campaign_id: int):
+    """Step 1: the uploaded CSV (phone numbers in the first column) and what would happen to each row."""
+    c = scope().get(Campaign, campaign_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return campaign(campaign_id, error=BadRequest(field="file", zh="请选择 CSV 文件。", en="Choose a CSV file.").message(g.lang),
+                        status=400)
+    rows = bulk.preview(c, bulk.read_phones(upload.read()), now=now_utc())
+    return render_template("console/campaign_issue_preview.html", c=c, rows=rows, verdicts=bulk.VERDICTS,
+                           issuable=[r.phone for r in rows if r.ok])
+
+
+@bp.post("/campaigns/<id:campaign_id>/issue-csv/confirm")
+@console_view(Area.CAMPAIGNS, Action.EDIT)
+def campaign_issue_csv_confirm(campaign_id: int):
+    """Step 2: issue to the rows the preview passed (each still decided by the claim)."""
+    c = scope().get(Campaign, campaign_id)
+    wanted = [p for p in request.form.getlist("phone") if p.strip()][:bulk.MAX_ROWS]
+    if not wanted:
+        return campaign(campaign_id, error=BadRequest(field="phone", zh="没有可发放的手机号。",
+                                                      en="No phone numbers to issue to.").message(g.lang), status=400)
+    issued, refused = bulk.issue(scope(), c, wanted)
+    flash(ISSUED_N)
+    return redirect(url_for("console.campaign", campaign_id=campaign_id, issued=issued, refused=len(refused)))
