@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlalchemy.orm
 
-from app.core.errors import BadRequest, Conflict
+from app.core.errors import BadRequest, Conflict, NotFound
 from app.extensions import db
 from app.members import phone as phones
 from app.members.models import Member
@@ -21,6 +21,7 @@ from app.coupons import campaigns
 from app.coupons.campaigns import CampaignSpec
 from app.coupons.claim import claim
 from app.coupons.models import TRANSITIONS, Campaign, CampaignStatus, CampaignStore, Coupon
+from app.vouchers import service as vouchers
 from app.vouchers.models import Voucher
 
 
@@ -103,3 +104,16 @@ def coupons_of(scope: Scope, campaign_id: int, *, search: str = "", limit: int =
         query = query.join(Coupon.voucher).join(Member, Member.id == Coupon.member_id).where(
             sa.or_(Voucher.code.contains(text), Member.phone.contains(text)))
     return list(db.session.execute(query.order_by(Coupon.id.desc()).limit(limit)).unique().scalars())
+
+
+def revoke(scope: Scope, campaign_id: int, coupon_id: int, *, reason: str) -> Coupon:
+    """Revokes an issued coupon (its voucher) with a reason; a used one stays used (already_redeemed)."""
+    scope.get(Campaign, campaign_id)
+    coupon = scope.get(Coupon, coupon_id)
+    if coupon.campaign_id != campaign_id:
+        raise NotFound()
+    if not reason.strip():
+        raise BadRequest(field="reason", zh="请填写撤回原因。", en="Give a reason.")
+    vouchers.revoke(coupon.voucher, reason=reason.strip()[:255], staff_id=scope.staff_id)
+    audit.record(scope, "campaign.revoke_coupon", "coupon", coupon.id, after={"reason": reason.strip()[:255]})
+    return coupon

@@ -140,3 +140,20 @@ def test_csv_issue_previews_each_row_then_issues(app, world, frozen):
     db.session.refresh(c)
     assert c.claimed == 3
     assert owner.post(f"/console/campaigns/{c.id}/issue-csv", data={"csrf_token": CSRF}).status_code == 400
+
+
+def test_revoke_an_issued_coupon_with_a_reason(app, client, world, frozen):
+    from tests.vouchers.helpers import verify
+    from app.vouchers import codes
+
+    c = make_campaign(world.merchant)
+    coupon = claim(c, make_member(world.merchant).id)
+    commit()
+    owner = console_client(app, world.owner)
+    assert post(owner, f"/console/campaigns/{c.id}/coupons/{coupon.id}/revoke", reason="").status_code == 400
+    assert post(owner, f"/console/campaigns/{c.id}/coupons/{coupon.id}/revoke", reason="发错了").status_code == 302
+    r = verify(client, world.counter_key, codes.pretty(coupon.voucher.code))
+    assert r.status_code == 409 and r.json["error"]["code"] == "revoked" and "发错了" in r.json["error"]["message"]
+    other = make_campaign(world.merchant)
+    commit()
+    assert post(owner, f"/console/campaigns/{other.id}/coupons/{coupon.id}/revoke", reason="x").status_code == 404

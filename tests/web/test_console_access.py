@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.merchants.models import ApiKey, Role
 from tests.coupons.helpers import make_campaign
-from tests.support.factories import make_staff
+from app.coupons.claim import claim
+from tests.support.factories import make_member, make_staff
 from tests.web.console_support import CSRF, console_client
 
 SIGNED_IN = ("owner", "operator", "manager")
@@ -62,6 +63,7 @@ RULES: dict[str, set[str] | None] = {
     "console.campaign_issue": CAMPAIGN_EDIT,
     "console.campaign_issue_csv": CAMPAIGN_EDIT,
     "console.campaign_issue_csv_confirm": CAMPAIGN_EDIT,
+    "console.campaign_coupon_revoke": CAMPAIGN_EDIT,
 }
 
 
@@ -79,6 +81,9 @@ def people(app, world):
     own_campaign = make_campaign(world.merchant, name="本店券")  # every store: a manager sees it
     sibling_campaign = make_campaign(world.merchant, name="三里屯专享", store_ids=[world.store_b.id])
     foreign_campaign = make_campaign(world.other_merchant, name="别家的券")
+    own_coupon = claim(own_campaign, make_member(world.merchant, "领券人").id)
+    sibling_coupon = claim(sibling_campaign, make_member(world.merchant, "三里屯领券人").id)
+    foreign_coupon = claim(foreign_campaign, make_member(world.other_merchant, "别家领券人").id)
     db.session.commit()
     keys = {k.merchant_id: k for k in db.session.execute(sa.select(ApiKey).order_by(ApiKey.id)).scalars()}
     own_key = db.session.execute(sa.select(ApiKey).where(ApiKey.merchant_id == world.merchant.id)
@@ -86,12 +91,13 @@ def people(app, world):
     return {
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
         "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
-                "campaign_id": own_campaign.id},
+                "campaign_id": own_campaign.id, "coupon_id": own_coupon.id},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
         "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
-                    "campaign_id": sibling_campaign.id},
+                    "campaign_id": sibling_campaign.id, "coupon_id": sibling_coupon.id},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
-                    "key_id": keys[world.other_merchant.id].id, "campaign_id": foreign_campaign.id},
+                    "key_id": keys[world.other_merchant.id].id, "campaign_id": foreign_campaign.id,
+                    "coupon_id": foreign_coupon.id},
         "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
                           keys[world.other_merchant.id].prefix, foreign_campaign.name],

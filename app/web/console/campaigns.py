@@ -197,3 +197,16 @@ def campaign_issue_csv_confirm(campaign_id: int):
     issued, refused = bulk.issue(scope(), c, wanted)
     flash(ISSUED_N)
     return redirect(url_for("console.campaign", campaign_id=campaign_id, issued=issued, refused=len(refused)))
+
+
+@bp.post("/campaigns/<id:campaign_id>/coupons/<id:coupon_id>/revoke")
+@console_view(Area.CAMPAIGNS, Action.EDIT)
+def campaign_coupon_revoke(campaign_id: int, coupon_id: int):
+    try:
+        console.revoke(scope(), campaign_id, coupon_id, reason=request.form.get("reason", ""))
+    except DomainError as exc:
+        rollback()
+        if exc.status == 404:
+            raise
+        return campaign(campaign_id, error=exc.message(g.lang), status=exc.status)
+    return redirect(url_for("console.campaign", campaign_id=campaign_id))
