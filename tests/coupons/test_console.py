@@ -157,3 +157,24 @@ def test_revoke_an_issued_coupon_with_a_reason(app, client, world, frozen):
     other = make_campaign(world.merchant)
     commit()
     assert post(owner, f"/console/campaigns/{other.id}/coupons/{coupon.id}/revoke", reason="x").status_code == 404
+
+
+def test_poster_qr_opens_the_campaign_page_and_carries_its_name(app, world, frozen):
+    import qrcode
+    from PIL import Image
+
+    c = make_campaign(world.merchant, name="海报券")
+    commit()
+    owner = console_client(app, world.owner)
+    svg = owner.get(f"/console/campaigns/{c.id}/poster.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and "海报券" in svg.text
+    assert 'width="1024"' in svg.text
+    png = owner.get(f"/console/campaigns/{c.id}/poster.png")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    image = Image.open(io.BytesIO(png.data))
+    assert image.size == (1024, 1024)
+    # The QR encodes the campaign page's absolute URL: one dark square per dark module of that URL's QR.
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    qr.add_data(f"http://shop.test/m/{world.merchant.slug}/coupons/{c.id}")
+    qr.make(fit=True)
+    assert svg.text.count("<rect") - 1 == sum(map(sum, qr.get_matrix()))

@@ -4,7 +4,7 @@ their store accepts."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 
 from app.catalog.models import Category, Product, Sku
 from app.core.database import rollback
@@ -13,14 +13,14 @@ from app.core.i18n import N_
 from app.core.schemas import parse
 from app.core.clock import now_utc
 from app.core.errors import BadRequest
-from app.coupons import bulk, console
+from app.coupons import bulk, console, poster
 from app.coupons.campaigns import LOCKED_FIELDS
 from app.coupons.models import TYPE_LABELS, Campaign, CampaignStatus
 from app.coupons.claim import sku_label
 from app.coupons.rules import rule_text
 from app.coupons.schemas import CampaignForm, form_data
 from app.extensions import db
-from app.merchants.models import Store
+from app.merchants.models import Merchant, Store
 from app.merchants.permissions import Action, Area
 from app.reports.campaigns import figures
 from app.vouchers import codes
@@ -75,6 +75,7 @@ def campaign(campaign_id: int, *, error: str | None = None, status: int = 200):
     search = request.args.get("q", "")
     issued = [(coupon, codes.pretty(coupon.voucher.code)) for coupon in console.coupons_of(scope(), c.id, search=search)]
     return render_template("console/campaign.html", c=c, f=figures([c.id])[c.id], rule=rule_text(c, sku_label(c)),
+                           png_has_name=poster.png_has_name(),
                            issued=issued, search=search, type_labels=TYPE_LABELS, error=error), status
 
 
@@ -210,3 +211,26 @@ def campaign_coupon_revoke(campaign_id: int, coupon_id: int):
             raise
         return campaign(campaign_id, error=exc.message(g.lang), status=exc.status)
     return redirect(url_for("console.campaign", campaign_id=campaign_id))
+
+
+def _poster_content(c: Campaign) -> str:
+    merchant = db.session.get(Merchant, c.merchant_id)
+    return current_app.config["APP_BASE_URL"] + url_for("shop.campaign_page", slug=merchant.slug, campaign_id=c.id)
+
+
+@bp.get("/campaigns/<id:campaign_id>/poster.png")
+@console_view(Area.CAMPAIGNS)
+def campaign_poster_png(campaign_id: int):
+    c = scope().get(Campaign, campaign_id)
+    response = Response(poster.png(_poster_content(c), c.name), mimetype="image/png")
+    response.headers["Content-Disposition"] = f"attachment; filename=campaign-{c.id}-poster.png"
+    return response
+
+
+@bp.get("/campaigns/<id:campaign_id>/poster.svg")
+@console_view(Area.CAMPAIGNS)
+def campaign_poster_svg(campaign_id: int):
+    c = scope().get(Campaign, campaign_id)
+    response = Response(poster.svg(_poster_content(c), c.name), mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = f"attachment; filename=campaign-{c.id}-poster.svg"
+    return response
