@@ -94,6 +94,7 @@ def test_console_campaign_claim_checkout_refund_and_gift(browser, phone, base, d
     owner.get_by_test_id("campaign-save").click()
     expect(owner.get_by_test_id("form-error")).to_contain_text("门槛必须高于优惠金额")
     owner.get_by_test_id("campaign-threshold_yuan").fill("30")
+    expect(owner.get_by_test_id("preview-card")).to_contain_text("满30减5")  # the consumer's card, as typed
     owner.get_by_test_id("campaign-save").click()
     expect(owner.get_by_test_id("campaign-rule")).to_have_text("满30减5")
     campaign_id = int(re.search(r"/campaigns/(\d+)$", owner.url).group(1))

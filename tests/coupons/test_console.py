@@ -178,3 +178,17 @@ def test_poster_qr_opens_the_campaign_page_and_carries_its_name(app, world, froz
     qr.add_data(f"http://shop.test/m/{world.merchant.slug}/coupons/{c.id}")
     qr.make(fit=True)
     assert svg.text.count("<rect") - 1 == sum(map(sum, qr.get_matrix()))
+
+
+def test_the_editor_previews_the_consumers_card_as_typed(app, world, frozen):
+    owner = console_client(app, world.owner)
+    r = owner.get("/console/campaigns/preview", query_string={"type": "percent", "name": "周末八五折",
+                                                                 "percent_off": "15", "cap_yuan": "10",
+                                                                 "validity": "days", "days_after_claim": "3"})
+    assert r.status_code == 200 and 'data-testid="preview-card"' in r.text
+    assert "8.5折 最高减10元" in r.text and "周末八五折" in r.text and "领取后 3 天内有效" in r.text
+    bad = owner.get("/console/campaigns/preview", query_string={"type": "cash_off", "value_yuan": "1.234"})
+    assert 'data-testid="preview-error"' in bad.text and "金额格式有误" in bad.text
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Campaign)).scalar() == 0  # nothing saved
+    page = owner.get("/console/campaigns/new")
+    assert 'hx-get="/console/campaigns/preview"' in page.text

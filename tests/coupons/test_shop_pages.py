@@ -84,3 +84,12 @@ def test_claiming_needs_sign_in_and_refusals_say_why(app, client, world, frozen)
     assert shopper.post(f"/m/{_slug(world)}/coupons/{open_now.id}/claim").status_code == 303
     again = shopper.post(f"/m/{_slug(world)}/coupons/{open_now.id}/claim", headers={"Accept": "application/json"})
     assert again.status_code == 409 and again.json["error"]["code"] == "member_limit"
+
+
+def test_a_draft_campaign_is_not_public(client, world, frozen):
+    from app.coupons.models import CampaignStatus
+
+    draft = make_campaign(world.merchant, name="草稿券", status=CampaignStatus.DRAFT)
+    db.session.commit()
+    assert client.get(f"/m/{_slug(world)}/coupons/{draft.id}").status_code == 404
+    assert "草稿券" not in client.get(f"/m/{_slug(world)}/coupons").text

@@ -65,6 +65,7 @@ RULES: dict[str, set[str] | None] = {
     "console.campaign_issue_csv_confirm": CAMPAIGN_EDIT,
     "console.campaign_coupon_revoke": CAMPAIGN_EDIT,
     "console.campaign_poster_png": BROWSE,
+    "console.campaign_preview": CAMPAIGN_EDIT,
     "console.campaign_poster_svg": BROWSE,
 }
 

@@ -234,3 +234,18 @@ def campaign_poster_svg(campaign_id: int):
     response = Response(poster.svg(_poster_content(c), c.name), mimetype="image/svg+xml")
     response.headers["Content-Disposition"] = f"attachment; filename=campaign-{c.id}-poster.svg"
     return response
+
+
+@bp.get("/campaigns/preview")
+@console_view(Area.CAMPAIGNS, Action.EDIT)
+def campaign_preview():
+    """The consumer's coupon card for the editor's current values (htmx, as the owner types): the rule is
+    worded by the same `rules.rule_text` as the shop; a value that does not parse yet shows why."""
+    try:
+        spec = parse(CampaignForm, form_data(request.args)).spec()
+    except DomainError as exc:
+        return render_template("console/_campaign_preview.html", card=None, error=exc.message(g.lang))
+    draft = Campaign(**{k: getattr(spec, k) for k in console.FIELDS if k != "status"}, id=0)
+    draft.store_links, draft.product_links, draft.category_links = [], [], []
+    return render_template("console/_campaign_preview.html", card=draft, rule=rule_text(draft, sku_label(draft)),
+                           error=None)

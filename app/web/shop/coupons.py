@@ -10,7 +10,7 @@ from app.core.errors import DomainError
 from app.core.i18n import N_, current_lang
 from app.coupons import campaigns, gifts, service
 from app.coupons.errors import CouponNotFound
-from app.coupons.models import Coupon
+from app.coupons.models import CampaignStatus, Coupon
 from app.extensions import db
 from app.coupons.claim import claim
 from app.vouchers import codes
@@ -35,6 +35,8 @@ def coupon_center(slug: str):
 
 def _campaign_page(merchant, campaign_id: int, *, error: DomainError | None = None):
     campaign = campaigns.get(merchant.id, campaign_id)
+    if campaign.status is CampaignStatus.DRAFT:
+        raise CouponNotFound(zh="没有找到这个优惠券活动。", en="No such coupon campaign.")  # not public yet
     member = current_member(merchant.id)
     page = render_template("shop/campaign.html", merchant=merchant, card=service.card(campaign, now_utc()),
                            signed_in=member is not None,
