@@ -63,6 +63,10 @@ def test_claim_then_see_it_under_me_with_code_rule_validity_and_qr(app, world, f
     db.session.commit()
     refused = late.post(f"/m/{_slug(world)}/coupons/{c.id}/claim")
     assert refused.status_code == 409 and "已被领完" in refused.text
+    fresh = make_campaign(world.merchant, name="JSON 领取")
+    db.session.commit()
+    ok = late.post(f"/m/{_slug(world)}/coupons/{fresh.id}/claim", headers={"Accept": "application/json"})
+    assert ok.status_code == 200 and ok.json["coupon"]["campaign_id"] == fresh.id and len(ok.json["coupon"]["code"]) == 14
     as_json = late.post(f"/m/{_slug(world)}/coupons/{c.id}/claim", headers={"Accept": "application/json"})
     assert as_json.status_code == 409 and as_json.json["error"]["code"] == "sold_out"
     english = late.post(f"/m/{_slug(world)}/coupons/{c.id}/claim?lang=en", headers={"Accept": "application/json"})

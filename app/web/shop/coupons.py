@@ -2,9 +2,9 @@
 poster QR opens), the claim itself, and Me → 优惠券 (the member's coupons, each opening its voucher page)."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from app.core.clock import now_utc
+from app.core.clock import iso, now_utc
 from app.core.database import rollback
 from app.core.errors import DomainError
 from app.core.i18n import N_, current_lang
@@ -59,12 +59,15 @@ def claim_coupon(slug: str, campaign_id: int):
         page = url_for("shop.campaign_page", slug=merchant.slug, campaign_id=campaign.id)
         return redirect(url_for("shop.signin", slug=merchant.slug, next=page))
     try:
-        claim(campaign, member.id)
+        coupon = claim(campaign, member.id)
     except DomainError as refused:
         rollback()
         if wants_json():
             return render_error(refused)
         return _campaign_page(merchant, campaign_id, error=refused)
+    if wants_json():  # a page's script (or a client) claiming: the coupon, no redirect
+        return jsonify({"coupon": {"id": coupon.id, "code": codes.pretty(coupon.voucher.code),
+                                   "campaign_id": campaign.id, "valid_until": iso(coupon.voucher.valid_until)}})
     flash(CLAIMED)
     return redirect(url_for("shop.my_coupons", slug=merchant.slug), 303)
 
