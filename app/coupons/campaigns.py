@@ -16,6 +16,7 @@ from app.core import states
 from app.core.clock import now_utc
 from app.core.errors import BadRequest
 from app.extensions import db
+from app.members.models import Member
 from app.merchants.models import Merchant, Store
 from app.coupons.errors import CampaignNotFound
 from app.coupons.models import (
@@ -226,3 +227,16 @@ def get(merchant_id: int, campaign_id: int) -> Campaign:
     if campaign is None or campaign.merchant_id != merchant_id:
         raise CampaignNotFound()
     return campaign
+
+
+def by_slug(slug: str, campaign_id: int, member_ids: list[int]) -> tuple[Campaign, Member | None]:
+    """The campaign `campaign_id` of the shop `slug` and, of `member_ids` (a session's members, one per shop),
+    the one that is that merchant's (None if none is), in one query; CampaignNotFound when the shop has no
+    such campaign."""
+    row = db.session.execute(
+        sa.select(Campaign, Member).join(Merchant, Merchant.id == Campaign.merchant_id)
+        .outerjoin(Member, sa.and_(Member.id.in_(member_ids or [0]), Member.merchant_id == Campaign.merchant_id))
+        .where(Campaign.id == campaign_id, Merchant.slug == slug)).one_or_none()
+    if row is None:
+        raise CampaignNotFound()
+    return row[0], row[1]

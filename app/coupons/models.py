@@ -86,10 +86,10 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
-    store_links: Mapped[list["CampaignStore"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
-    product_links: Mapped[list["CampaignProduct"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
-    category_links: Mapped[list["CampaignCategory"]] = relationship(cascade="all, delete-orphan",
-                                                                     lazy="selectin")
+    # Loaded when read (a claim never needs them: the claim statement reads campaign_stores itself).
+    store_links: Mapped[list["CampaignStore"]] = relationship(cascade="all, delete-orphan")
+    product_links: Mapped[list["CampaignProduct"]] = relationship(cascade="all, delete-orphan")
+    category_links: Mapped[list["CampaignCategory"]] = relationship(cascade="all, delete-orphan")
 
     __table_args__ = (
         sa.CheckConstraint("claimed >= 0 AND (quota IS NULL OR claimed <= quota)", name="claimed_within_quota"),
