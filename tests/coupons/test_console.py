@@ -192,3 +192,16 @@ def test_the_editor_previews_the_consumers_card_as_typed(app, world, frozen):
     assert db.session.execute(sa.select(sa.func.count()).select_from(Campaign)).scalar() == 0  # nothing saved
     page = owner.get("/console/campaigns/new")
     assert 'hx-get="/console/campaigns/preview"' in page.text
+
+
+def test_an_expired_coupon_reads_expired_in_the_console_before_the_job_marks_it(app, world, frozen):
+    from datetime import timedelta
+
+    from app.core import clock
+
+    c = make_campaign(world.merchant, days_after_claim=1)
+    claim(c, make_member(world.merchant).id)
+    commit()
+    clock.freeze(frozen + timedelta(days=1))
+    page = console_client(app, world.owner).get(f"/console/campaigns/{c.id}")
+    assert 'data-status="expired"' in page.text and "已过期" in page.text and 'data-testid="revoke"' not in page.text

@@ -24,6 +24,7 @@ from app.merchants.models import Merchant, Store
 from app.merchants.permissions import Action, Area
 from app.reports.campaigns import figures
 from app.vouchers import codes
+from app.vouchers.service import effective_status
 from app.web.console import bp
 from app.web.console.guard import console_view, scope
 from app.web.console.listing import csv_response, paginate
@@ -73,7 +74,9 @@ def campaigns_csv():
 def campaign(campaign_id: int, *, error: str | None = None, status: int = 200):
     c = scope().get(Campaign, campaign_id)
     search = request.args.get("q", "")
-    issued = [(coupon, codes.pretty(coupon.voucher.code)) for coupon in console.coupons_of(scope(), c.id, search=search)]
+    now = now_utc()
+    issued = [(coupon, codes.pretty(coupon.voucher.code), effective_status(coupon.voucher, now))
+              for coupon in console.coupons_of(scope(), c.id, search=search)]
     return render_template("console/campaign.html", c=c, f=figures([c.id])[c.id], rule=rule_text(c, sku_label(c)),
                            png_has_name=poster.png_has_name(),
                            issued=issued, search=search, type_labels=TYPE_LABELS, error=error), status
