@@ -142,8 +142,7 @@ def use(coupon_id: int, order_id: int, order_number: str, *, now: datetime) -> N
 
 
 def coupon_of_order(order_id: int) -> Coupon | None:
-    """The coupon an order used (also after it was given back: then its order_id is cleared, and this finds
-    it through the order's adjustments' source)."""
+    """The coupon an order holds (none once it was given back: giving back clears its order_id)."""
     return db.session.execute(sa.select(Coupon).where(Coupon.order_id == order_id)).scalar_one_or_none()
 
 

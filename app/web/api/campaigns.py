@@ -39,8 +39,8 @@ def campaign_json(c: Campaign) -> dict:
         "redeemed": f.used_online + f.coupons_used_at_counter, "per_member": c.per_member,
         "per_member_per_day": c.per_member_per_day, "valid": valid,
         "stores": None if c.all_stores else c.store_ids,
-        "products": c.product_ids or None if not c.all_products else None,
-        "categories": c.category_ids or None if not c.all_products else None,
+        "products": None if c.all_products else (c.product_ids or None),
+        "categories": None if c.all_products else (c.category_ids or None),
         "online": c.online, "counter": c.counter, "transferable": c.transferable,
         "with_member_price": c.with_member_price,
     }
