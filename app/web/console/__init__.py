@@ -32,4 +32,4 @@ def _console_helpers():
             "current_staff": current_staff, "role_labels_all": ROLE_LABELS}
 
 
-from app.web.console import audit, auth, home, keys, orders, settings, staff, stores, vouchers  # noqa: E402,F401
+from app.web.console import audit, auth, groupbuys, home, keys, orders, settings, staff, stores, vouchers  # noqa: E402,F401
