@@ -47,3 +47,9 @@ class WrongStore(DomainError):
     code, status = "groupbuy_wrong_store", 400
     zh = "请选择活动的取货门店。"
     en = "Choose one of the campaign's pickup stores."
+
+
+class TeamTimeUp(DomainError):
+    code, status = "team_time_up", 409
+    zh = "这个团已到截止时间，未成团的订单将原路退款。"
+    en = "This team's time is up; its orders are being refunded."

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.groupbuys import lifecycle
 from app.groupbuys.errors import (
     AlreadyJoined, CampaignSoldOut, CampaignUnavailable, MemberLimit, NotInTeam, TeamFull, TeamNotForming,
-    WrongStore,
+    TeamTimeUp, WrongStore,
 )
 from app.groupbuys.models import (
     SEAT_TRANSITIONS, Campaign, CampaignStatus, Seat, SeatStatus, Team, TeamStatus,
@@ -144,6 +144,8 @@ def join(team: Team, member: Member, *, pay_method: PayMethod, now: datetime | N
         raise CampaignUnavailable()
     if team.status is not TeamStatus.FORMING:
         raise TeamNotForming(label=team.label, status=team.status.value)
+    if team.deadline_at is not None and team.deadline_at <= now:
+        raise TeamTimeUp()  # the deadline passed; the sweep is about to fail the team
     existing = seat_of(team.id, member.id)
     if existing is not None and existing.status is not SeatStatus.RELEASED:
         raise AlreadyJoined()
@@ -185,4 +187,6 @@ def leave(team: Team, member: Member, *, now: datetime | None = None) -> None:
         raise NotInTeam()
     if team.status is not TeamStatus.FORMING:
         raise TeamNotForming(label=team.label, status=team.status.value)
+    if team.deadline_at is not None and team.deadline_at <= now:
+        raise TeamTimeUp()  # the team is failing: every member is refunded anyway
     lifecycle.leave_seat(team, seat, reason="退出拼团", now=now)

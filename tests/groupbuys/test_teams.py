@@ -193,3 +193,18 @@ def test_the_deadline_fails_the_team_once_refunding_each_member_and_cancelling_t
     assert db.session.get(Order, o2.id).status is OrderStatus.CANCELLED
     assert db.session.get(Campaign, campaign.id).stock_left == 30
     assert len({r.out_refund_no for r in db.session.query(Refund)}) == 2
+
+
+def test_nobody_joins_or_leaves_a_team_past_its_deadline(frozen, world, campaign, members):
+    from app.groupbuys.errors import TeamTimeUp
+
+    team, lead = _open(campaign, members[0], world.store)
+    pay(lead)
+    clock.advance(timedelta(hours=24))  # due, and the sweep has not run yet
+    with pytest.raises(TeamTimeUp):
+        _join(team, members[1])
+    db.session.rollback()
+    with pytest.raises(TeamTimeUp):
+        groupbuys.leave(_team(team.id), members[0])
+    db.session.rollback()
+    assert groupbuy_tasks.fail_due() == 1

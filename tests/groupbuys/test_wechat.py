@@ -110,3 +110,23 @@ def test_a_complete_team_tells_every_member_by_template_message(frozen, app, cli
     told = sorted((m["touser"], m["data"]["keyword3"]["value"]) for m in wechat.template_messages)
     assert told == [("o-gb-0", "拼团成功"), ("o-gb-2", "拼团成功")]
     assert db.session.query(Payment).count() == 3
+
+
+def test_the_share_page_carries_a_signed_js_sdk_config_where_wechat_is_configured(
+        frozen, app, client, world, wechat, setup):  # noqa: F811
+    import hashlib
+    import html
+    import json
+    import re
+
+    campaign, people = setup
+    team, lead = groupbuys.open_team(campaign, people[0], world.store.id, pay_method=PayMethod.WECHAT)
+    commit()
+    _paid_by_wechat(app, client, wechat, lead, people[0])
+    url = f"https://shop.test/m/{world.merchant.slug}/t/{team.id}"
+    page = client.get(url).get_data(as_text=True)
+    cfg = json.loads(html.unescape(re.search(r"data-wx-config='([^']+)'", page).group(1)))
+    assert cfg["appId"] == wechat.appid
+    signed = f"jsapi_ticket={wechat.jsapi_ticket}&noncestr={cfg['nonceStr']}&timestamp={cfg['timestamp']}&url={url}"
+    assert cfg["signature"] == hashlib.sha1(signed.encode()).hexdigest()
+    assert "jweixin" in page and url in page  # the share card, and the link itself

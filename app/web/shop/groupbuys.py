@@ -59,8 +59,13 @@ def _share_config(url: str) -> dict | None:
     cfg = current_app.config
     if not (cfg.get("WECHAT_APPID") and cfg.get("WECHAT_SECRET")):
         return None
+    key = ("groupbuy_jssdk", cfg["WECHAT_APPID"], cfg.get("WECHAT_API_BASE") or "")
+    sdk = current_app.extensions.get(key)
+    if sdk is None:  # one per worker: its token and ticket are kept, not fetched per page
+        sdk = current_app.extensions[key] = JSSDK(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"],
+                                                  api_base=cfg.get("WECHAT_API_BASE") or None)
     try:
-        return JSSDK(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"], api_base=cfg.get("WECHAT_API_BASE") or None).config(url)
+        return sdk.config(url)
     except (WeChatAPIError, ValueError) as exc:
         applog.event("js-sdk config unavailable", level=30, error=str(exc))
         return None
