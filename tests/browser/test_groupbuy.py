@@ -28,7 +28,7 @@ def _pay_in_sandbox(page) -> int:
     return int(re.search(r"/orders/(\d+)$", page.url).group(1))
 
 
-def test_a_team_of_three_opened_joined_paid_and_picked_up(browser, phone, base, demo):
+def test_a_team_of_three_opened_joined_paid_and_picked_up(browser, phone, base, demo, shot):
     open_product(phone, base, "黄油可颂")
     phone.get_by_test_id("groupbuy-button").filter(has_text="3 人团").click()
     phone.wait_for_url(re.compile(rf"/m/{SLUG}/g/\d+$"))
@@ -47,6 +47,7 @@ def test_a_team_of_three_opened_joined_paid_and_picked_up(browser, phone, base, 
     expect(phone.get_by_test_id("team-status")).to_have_text("拼团中")
     expect(phone.get_by_test_id("empty-seat")).to_have_count(2)
     expect(phone.get_by_test_id("countdown")).to_have_text(re.compile(r"^0:5\d:\d\d$"))  # one hour, ticking
+    shot(phone, "groupbuy-team-forming")
     share = phone.get_by_test_id("share-link").inner_text().strip()
     share_path = re.search(r"/m/.+$", share).group(0)
 
@@ -72,6 +73,9 @@ def test_a_team_of_three_opened_joined_paid_and_picked_up(browser, phone, base, 
         codes.append(page.get_by_test_id("voucher-code").inner_text().strip())
         page.goto(base + share_path)
         expect(page.get_by_test_id("team-status")).to_have_text("拼团成功")
+    shot(phone, "groupbuy-team-complete")
+    phone.goto(f"{base}/orders/{lead_order}")
+    shot(phone, "groupbuy-order-ready")
     assert len(set(codes)) == 3  # each member their own voucher
 
     status, body = counter(base, store["counter_key"], "redeem", codes[1])
