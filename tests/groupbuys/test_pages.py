@@ -86,3 +86,18 @@ def test_a_store_outside_the_campaign_is_refused(app, world, latte, members):
                                             data={"store_id": world.store_b.id}, headers={"Accept": "application/json"})
     assert r.status_code == 400 and r.json["error"]["code"] == "groupbuy_wrong_store"
     assert db.session.query(Team).count() == 0
+
+
+def test_a_refusal_is_said_on_the_share_page(app, world, campaign, members):
+    slug = world.merchant.slug
+    r = member_client(app, members[0]).post(f"/m/{slug}/g/{campaign.id}/open", data={"store_id": world.store.id})
+    pay(db.session.get(Order, _order_id(r.headers["Location"])))
+    team = db.session.query(Team).filter_by(campaign_id=campaign.id).one()
+    for m in members[1:3]:
+        assert member_client(app, m).post(f"/m/{slug}/t/{team.id}/join").status_code == 303
+    late = member_client(app, members[3])
+    r = late.post(f"/m/{slug}/t/{team.id}/join")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/m/{slug}/t/{team.id}")
+    page = late.get(r.headers["Location"]).get_data(as_text=True)
+    assert "这个团已满员" in page and 'data-testid="join"' not in page
+    assert db.session.query(Order).filter_by(member_id=members[3].id).count() == 0

@@ -9,7 +9,7 @@ from app.core import logging as applog
 from app.core.clock import now_utc
 from app.core.database import rollback
 from app.core.errors import BadRequest, DomainError
-from app.core.i18n import N_
+from app.core.i18n import N_, current_lang
 from app.extensions import db
 from app.groupbuys import pages
 from app.groupbuys import service as groupbuys
@@ -49,7 +49,7 @@ def _refused(err: DomainError, back: str):
     rollback()
     if wants_json():
         raise err
-    flash(err.message("zh") if request.args.get("lang") != "en" else err.message("en"))
+    flash(err.message(current_lang()))
     return redirect(back, 303)
 
 
