@@ -23,6 +23,7 @@ def test_a_team_from_the_product_page_to_success(app, world, latte, campaign, me
     anon = app.test_client()
     page = anon.get(f"/m/{slug}/g/{campaign.id}").get_data(as_text=True)
     assert "¥20" in page and "¥28" in page and 'data-testid="signin-to-open"' in page and campaign.rules in page
+    assert 'src="/static/img/products/latte.png?v=' in page  # the cover, as the catalog shows it
 
     leader = member_client(app, members[0])
     r = leader.post(f"/m/{slug}/g/{campaign.id}/open", data={"store_id": world.store_b.id})

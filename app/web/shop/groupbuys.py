@@ -11,6 +11,7 @@ from app.core.database import rollback
 from app.core.errors import BadRequest, DomainError
 from app.core.i18n import N_, current_lang
 from app.extensions import db
+from app.catalog import snapshot
 from app.groupbuys import pages
 from app.groupbuys import service as groupbuys
 from app.groupbuys.models import Campaign, CampaignStatus, Team
@@ -53,6 +54,13 @@ def _refused(err: DomainError, back: str):
     return redirect(back, 303)
 
 
+def _photo(slug: str, product_id: int) -> str:
+    """The product's cover URL as the shop shows it (the catalog snapshot's); empty when it is not on sale."""
+    visit = snapshot.for_slug(slug)
+    product = visit.catalog.product(product_id) if visit else None
+    return product.image_url if product else ""
+
+
 def _share_config(url: str) -> dict | None:
     """wx.config for the JS-SDK share card where the official account is configured; None elsewhere (the page
     then offers the link itself)."""
@@ -76,8 +84,9 @@ def groupbuy_campaign(slug: str, campaign_id: int):
     merchant = merchant_by_slug(slug)
     campaign = _campaign(merchant, campaign_id)
     member = current_member(merchant.id)
-    return render_template("shop/groupbuy.html", merchant=merchant, member=member,
-                           view=pages.campaign_view(campaign, now_utc()), teams=pages.forming_teams(campaign.id))
+    view = pages.campaign_view(campaign, now_utc())
+    return render_template("shop/groupbuy.html", merchant=merchant, member=member, view=view,
+                           photo=_photo(slug, view.product.id), teams=pages.forming_teams(campaign.id))
 
 
 @bp.post("/m/<slug>/g/<id:campaign_id>/open")
@@ -106,7 +115,7 @@ def team_page(slug: str, team_id: int):
     view = pages.team_view(team, member.id if member else None, now_utc())
     share_url = current_app.config["APP_BASE_URL"].rstrip("/") + url_for("shop.team_page", slug=slug, team_id=team.id)
     return render_template("shop/team.html", merchant=merchant, member=member, view=view, share_url=share_url,
-                           wx_config=_share_config(request.url))
+                           photo=_photo(slug, view.info.product.id), wx_config=_share_config(request.url))
 
 
 @bp.post("/m/<slug>/t/<id:team_id>/join")
