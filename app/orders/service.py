@@ -92,6 +92,8 @@ def place_order(
     now = now_utc()
     if store.merchant_id != merchant.id or member.merchant_id != merchant.id or not store.active:
         raise NotFound()
+    if pay_method is PayMethod.STORE and kind is OrderKind.GROUPBUY:
+        raise BadRequest(field="pay", zh="拼团须在线支付。", en="A group-buy is paid online.")
     wanted: dict[int, int] = {}
     for line in lines:
         if line.quantity < 1 or line.quantity > MAX_QUANTITY:
@@ -153,7 +155,8 @@ def place_order(
                          for a in priced.adjustments]))
     order = Order(
         number=_number(now), merchant_id=merchant.id, store_id=store.id, member_id=member.id,
-        status=OrderStatus.PENDING_PAYMENT, fulfilment=fulfilment, pay_method=pay_method, pickup_at=pickup_at, kind=kind,
+        status=OrderStatus.PENDING_PAYMENT, fulfilment=fulfilment, pay_method=pay_method, pickup_at=pickup_at,
+        kind=kind,
         delivery_address=(delivery_address or "").strip()[:255] or None, delivery_distance_m=distance,
         delivery_phone=delivery_phone,
         total_fen=quoted.payable_fen, list_total_fen=quoted.list_total_fen,
@@ -165,8 +168,6 @@ def place_order(
     db.session.flush()
     db.session.add(OrderEvent(order_id=order.id, kind=OrderEventKind.PLACED, status_before=None,
                               status_after=order.status.value, created_at=now))
-    if pay_method is PayMethod.STORE and kind is OrderKind.GROUPBUY:
-        raise BadRequest(field="pay", zh="拼团须在线支付。", en="A group-buy is paid online.")
     if pay_method is PayMethod.STORE:
         # Pay at the store: the voucher is issued now and the counter collects the amount due.
         order.expires_at = None
