@@ -50,9 +50,12 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     from app.coupons import tasks as _coupon_tasks  # noqa: F401
     from app.orders import tasks as _order_tasks  # noqa: F401  (each domain declares its tasks)
     from app.payments import tasks as _payment_tasks  # noqa: F401
+    from app.groupbuys import receivers as groupbuy_receivers
+    from app.groupbuys import tasks as _groupbuy_tasks  # noqa: F401
 
     receivers.connect()
     coupon_receivers.connect()
+    groupbuy_receivers.connect()
     tasks.init_app(app)
     from app.web import register_blueprints
     from app.web.errors import init_app as init_errors

@@ -97,6 +97,8 @@ def init_app(app: Flask) -> None:
             click.echo(f"  收银台密钥 {s['name']}  {s['counter_key']}")
         for v in out["vouchers"]:
             click.echo(f"  演示券 {v['title']}  {v['code']}  {v['holder_url']}")
+        for g in out["groupbuys"]:
+            click.echo(f"  拼团   {g['title']}  {base}{g['url']}")
 
     @app.cli.group("merchant")
     @needs_database

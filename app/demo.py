@@ -1,12 +1,14 @@
 """Demo data: a coffee and bakery chain in Shanghai. Idempotent: loading twice changes nothing."""
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 import sqlalchemy as sa
 
 from app.catalog.models import Category, Product, ProductPhoto, Sku, StoreStock
+from app.core.clock import now_utc
 from app.extensions import db
+from app.groupbuys.models import CampaignStatus, GroupBuyCampaign
 from app.merchants.models import KeyKind, Merchant, Role, Store
 from app.members.service import demo_member
 from app.merchants.service import add_staff, create_api_key
@@ -57,6 +59,15 @@ STAFF = [
     ("cashier3", "王五", Role.CASHIER, 2),
 ]
 
+GROUPBUYS = [
+    # title, product slug, SKU index, group price, leader price, team size, hours, rules
+    ("拿铁 2 人团", "latte", 0, 1990, None, 2, 24,
+     "2 人成团，每人 1 杯中杯拿铁，成团后凭取货码到所选门店取货。\n团长付款后 24 小时内未成团，每位成员的订单原路退款。"),
+    ("可颂 3 人团 · 1 小时成团（演示）", "croissant", 0, 1200, 990, 3, 1,
+     "3 人成团，团长价 ¥9.9。团长付款后 1 小时内未成团，每位成员的订单原路退款。\n"
+     "演示：在商户后台「拼团」里可以直接结束一个团的计时，看拼团失败与退款。"),
+]
+
 VOUCHERS = [
     # title, handover, uses, min_interval_seconds, value_fen
     ("拿铁兑换券", "中杯拿铁 1 杯", 1, None, 2800),
@@ -95,8 +106,33 @@ def load(secret: str) -> dict:
     from app.vouchers.links import holder_url
     out["vouchers"] = [{"id": v.id, "title": v.title, "code": codes.pretty(v.code), "holder_url": holder_url(v)}
                        for v in demo_vouchers]
+    out["groupbuys"] = [{"id": c.id, "title": c.title, "url": f"/m/{merchant.slug}/g/{c.id}"}
+                        for c in _groupbuys(merchant, stores)]
     db.session.flush()
     return out
+
+
+def _groupbuys(merchant: Merchant, stores: list[Store]) -> list[GroupBuyCampaign]:
+    """The demo's group-buys (created once): a 2-person latte team, and a 3-person croissant team with a one-hour
+    limit to watch one fail (or end a team's time from the console)."""
+    found = list(db.session.execute(sa.select(GroupBuyCampaign).where(GroupBuyCampaign.merchant_id == merchant.id)
+                                    .order_by(GroupBuyCampaign.id)).scalars())
+    if found:
+        return found
+    now = now_utc()
+    for title, slug, index, price, leader, size, hours, rules in GROUPBUYS:
+        sku = db.session.execute(sa.select(Sku).join(Product).where(
+            Product.merchant_id == merchant.id, Product.image == f"img/products/{slug}.png").order_by(Sku.id)
+        ).scalars().all()[index]
+        campaign = GroupBuyCampaign(merchant_id=merchant.id, sku_id=sku.id, title=title, group_price_fen=price,
+                            leader_price_fen=leader, team_size=size, time_limit_hours=hours,
+                            starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=90), stock_left=200,
+                            per_member_limit=3, store_ids=",".join(str(s.id) for s in stores), rules=rules,
+                            status=CampaignStatus.ACTIVE)
+        db.session.add(campaign)
+        found.append(campaign)
+    db.session.flush()
+    return found
 
 
 def _create() -> Merchant:

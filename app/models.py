@@ -11,3 +11,4 @@ from app.core.rate_counters import RateCounter  # noqa: F401
 from app.coupons.models import (  # noqa: F401
     Campaign, CampaignCategory, CampaignProduct, CampaignStore, Coupon, CouponGift, CouponRedemption, MemberClaims,
 )
+from app.groupbuys.models import GroupBuyCampaign, Seat, Team  # noqa: F401

@@ -13,7 +13,8 @@ from app.extensions import db
 from app.members import service as members
 from app.merchants.models import Merchant
 from app.orders.errors import PickupVoucherClosed, PickupVoucherReplaced
-from app.orders.models import Order, OrderEventKind, OrderStatus, OrderVoucher
+from app.orders import signals
+from app.orders.models import Order, OrderEventKind, OrderKind, OrderStatus, OrderVoucher
 from app.orders.service import _issue_pickup_voucher, _transition
 from app.payments import service as payments
 from app.payments.models import Payment, PayMethod
@@ -42,6 +43,14 @@ def on_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
         return False
     if amount_due(order) > 0:
         accepted = True  # a part (a deposit): the order waits for the rest
+    elif order.kind is OrderKind.GROUPBUY:
+        # A group-buy seat: no voucher until the team is complete. Group-buys hear of it in this transaction
+        # (and may send the money back at once when the team is gone).
+        if not _transition(order, OrderStatus.GROUPING, OrderEventKind.PAID, paid_at=now, expires_at=None):
+            return False
+        _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")
+        signals.held.send(order, now=now)
+        return True
     elif _transition(order, OrderStatus.READY, OrderEventKind.PAID, ready_at=now, paid_at=now, expires_at=None):
         _issue_pickup_voucher(order, now)
         accepted = True

@@ -16,6 +16,7 @@ from app.pricing import AdjustmentKind, discounts_by_kind
 
 class OrderStatus(str, enum.Enum):
     PENDING_PAYMENT = "pending_payment"  # 待支付: stock reserved, cancelled when unpaid in time
+    GROUPING = "grouping"                # 待成团: a group-buy seat paid; no voucher until the team is complete
     READY = "ready"                      # 待取货 (delivery: 待配送): paid (or to pay at the store); the voucher exists
     PICKED_UP = "picked_up"              # 已取货 (delivery: 已送达): the voucher was redeemed at the hand-over
     COMPLETED = "completed"              # 已完成: the refund window after pickup has closed
@@ -24,7 +25,8 @@ class OrderStatus(str, enum.Enum):
 
 
 TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
-    OrderStatus.PENDING_PAYMENT: {OrderStatus.READY, OrderStatus.CANCELLED},
+    OrderStatus.PENDING_PAYMENT: {OrderStatus.READY, OrderStatus.GROUPING, OrderStatus.CANCELLED},
+    OrderStatus.GROUPING: {OrderStatus.READY, OrderStatus.REFUNDED},  # the team completes, or fails / is left
     OrderStatus.READY: {OrderStatus.PICKED_UP, OrderStatus.REFUNDED, OrderStatus.CANCELLED},
     OrderStatus.PICKED_UP: {OrderStatus.READY, OrderStatus.COMPLETED},  # back to READY by an undo
     OrderStatus.COMPLETED: set(),
@@ -33,9 +35,16 @@ TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
 }
 
 STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: "待支付", OrderStatus.READY: "待取货", OrderStatus.PICKED_UP: "已取货",
+    OrderStatus.PENDING_PAYMENT: "待支付", OrderStatus.GROUPING: "待成团", OrderStatus.READY: "待取货",
+    OrderStatus.PICKED_UP: "已取货",
     OrderStatus.COMPLETED: "已完成", OrderStatus.CANCELLED: "已取消", OrderStatus.REFUNDED: "已退款",
 }
+
+
+class OrderKind(str, enum.Enum):
+    """What sold the order: the cart, or a group-buy seat (paid, it waits in GROUPING for its team)."""
+    REGULAR = "regular"
+    GROUPBUY = "groupbuy"
 
 
 class Fulfilment(str, enum.Enum):
@@ -63,6 +72,8 @@ class Order(db.Model):
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "order_status"))
     fulfilment: Mapped[Fulfilment] = mapped_column(enum_column(Fulfilment, "order_fulfilment"))
+    kind: Mapped[OrderKind] = mapped_column(enum_column(OrderKind, "order_kind"), default=OrderKind.REGULAR,
+                                            server_default=OrderKind.REGULAR.value)
     pay_method: Mapped[PayMethod] = mapped_column(enum_column(PayMethod, "order_pay_method"))
     pickup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: as soon as ready
     delivery_address: Mapped[str | None] = mapped_column(sa.String(255))
@@ -162,6 +173,7 @@ class OrderEventKind(str, enum.Enum):
     EXPIRED = "expired"              # unpaid in time
     REFUNDED = "refunded"            # every line refunded; `note` says why
     COMPLETED = "completed"          # the refund window after pickup closed
+    GROUPED = "grouped"              # the group-buy team filled: ready for pickup
 
 
 class OrderLineAdjustment(db.Model):

@@ -13,7 +13,7 @@ from typing import Iterable
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus, status_label_for
+from app.orders.models import Order, OrderEvent, OrderEventKind, OrderKind, OrderStatus, status_label_for
 from app.payments.models import PayMethod, Refund, RefundStatus
 
 # What each kind of event adds after the status in the order's history; None: the event's own note (a
@@ -23,6 +23,7 @@ EVENT_NOTES = {
     OrderEventKind.PAY_AT_STORE: "到店支付",
     OrderEventKind.PICKED_UP: "门店核销",
     OrderEventKind.PICKUP_UNDONE: "撤销核销",
+    OrderEventKind.GROUPED: "拼团成功",
 }
 DELIVERY_EVENT_NOTES = {**EVENT_NOTES, OrderEventKind.PAY_AT_STORE: "货到付款", OrderEventKind.PICKED_UP: "送达核销"}
 
@@ -68,7 +69,8 @@ def progress_of(orders: list[Order]) -> dict[int, RefundProgress]:
 def still_moving(order: Order, progress: RefundProgress) -> bool:
     """Whether the order page should keep asking for the status: waiting for payment or for the hand-over
     (the counter may redeem the voucher any moment), or a refund still on its way."""
-    return order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.READY) or progress.pending_fen > 0
+    return order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.GROUPING, OrderStatus.READY) \
+        or progress.pending_fen > 0
 
 
 def unpaid_at_store(order: Order) -> bool:
@@ -99,6 +101,8 @@ def steps(order: Order, progress: RefundProgress) -> list[dict]:
     flow = [("下单", order.created_at)]
     if order.pay_method is not PayMethod.STORE:
         flow.append(("已支付", order.paid_at))
+    if order.kind is OrderKind.GROUPBUY:
+        flow.append(("拼团成功", order.ready_at))  # a group-buy order is ready when its team is complete
     flow += [(status_label_for(OrderStatus.READY, order.fulfilment), order.ready_at),
              (status_label_for(OrderStatus.PICKED_UP, order.fulfilment), order.picked_up_at)]
     if order.status is OrderStatus.COMPLETED:

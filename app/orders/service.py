@@ -29,8 +29,9 @@ from app.merchants.models import Merchant, Store
 from app.orders.errors import (
     ClosedBeforeReady, FieldErrors, OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed,
 )
+from app.orders import signals
 from app.orders.models import (
-    TRANSITIONS, Fulfilment, Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus, OrderVoucher,
+    TRANSITIONS, Fulfilment, Order, OrderEvent, OrderEventKind, OrderKind, OrderLine, OrderStatus, OrderVoucher,
 )
 from app.payments import service as payments
 from app.payments.models import PayMethod
@@ -84,13 +85,18 @@ def place_order(
     merchant: Merchant, store: Store, member: Member, lines: list[LineRequest], *,
     pay_method: PayMethod, fulfilment: Fulfilment = Fulfilment.PICKUP, pickup_at: datetime | None = None,
     delivery_address: str | None = None, delivery_lat: float | None = None, delivery_lng: float | None = None,
-    delivery_phone: str | None = None, note: str = "", coupon_id: int | None = None,
+    delivery_phone: str | None = None, note: str = "", coupon_id: int | None = None, discounts=(),
+    kind: OrderKind = OrderKind.REGULAR,
 ) -> Order:
-    """Places the order; with `coupon_id`, one of the member's coupons is applied by the quote and spent in
-    this transaction (app.coupons.checkout). An order that comes to ¥0 is paid at once, without a provider."""
+    """Places the order; with `coupon_id`, one of the member's coupons is applied by the quote and spent in this
+    transaction (app.coupons.checkout); a ¥0 order is paid at once, without a provider. `discounts`: order-level
+    discounts for the quote (a group price); `kind` GROUPBUY: a group-buy seat, whose paid order waits (GROUPING)
+    for its team and is picked up once the team is complete, so the store need not be open now."""
     now = now_utc()
     if store.merchant_id != merchant.id or member.merchant_id != merchant.id or not store.active:
         raise NotFound()
+    if pay_method is PayMethod.STORE and kind is OrderKind.GROUPBUY:
+        raise BadRequest(field="pay", zh="拼团须在线支付。", en="A group-buy is paid online.")
     wanted: dict[int, int] = {}
     for line in lines:
         if line.quantity < 1 or line.quantity > MAX_QUANTITY:
@@ -110,7 +116,8 @@ def place_order(
 
     distance = None
     if fulfilment is Fulfilment.PICKUP:
-        _check_open(store, pickup_at, now)
+        if kind is not OrderKind.GROUPBUY:
+            _check_open(store, pickup_at, now)
         delivery_address = delivery_phone = None
     else:
         if not store.delivery_radius_m:
@@ -140,8 +147,9 @@ def place_order(
             raise FieldErrors(problems)
 
     basket = [(skus[sku_id], qty) for sku_id, qty in wanted.items()]
-    discounts = [coupons.chosen(member.id, merchant.id, store.id, coupon_id, basket, member=member, now=now)] \
-        if coupon_id is not None else []
+    if coupon_id is not None:
+        discounts = [*discounts, coupons.chosen(member.id, merchant.id, store.id, coupon_id, basket, member=member,
+                                                now=now)]
     quoted = quote(basket, member=member, discounts=discounts)
     order_lines = []
     for priced in quoted.lines:
@@ -155,6 +163,7 @@ def place_order(
     order = Order(
         number=_number(now), merchant_id=merchant.id, store_id=store.id, member_id=member.id,
         status=OrderStatus.PENDING_PAYMENT, fulfilment=fulfilment, pay_method=pay_method, pickup_at=pickup_at,
+        kind=kind,
         delivery_address=(delivery_address or "").strip()[:255] or None, delivery_distance_m=distance,
         delivery_phone=delivery_phone,
         total_fen=quoted.payable_fen, list_total_fen=quoted.list_total_fen,
@@ -166,7 +175,7 @@ def place_order(
     db.session.flush()
     db.session.add(OrderEvent(order_id=order.id, kind=OrderEventKind.PLACED, status_before=None,
                               status_after=order.status.value, created_at=now))
-    if discounts:
+    if coupon_id is not None:
         coupons.use(coupon_id, order.id, order.number, now=now)
     if quoted.payable_fen == 0:
         # Nothing to pay (a coupon covered it): confirmed now, no payment provider is asked for ¥0.
@@ -287,6 +296,7 @@ def cancel(order: Order, *, reason: str, now: datetime | None = None,
     _return_stock(order, {l.sku_id: l.open_quantity for l in order.lines})
     payments.close_open_payments(order.id)
     coupons.give_back(order.id, order.number, now=now)
+    signals.cancelled.send(order, now=now)
     return True
 
 
@@ -315,7 +325,8 @@ def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = Non
 
     Records the refund (the money moves later, outside this transaction, with retries), returns the stock,
     voids the pickup voucher, and issues a new one for the lines left. Returns the Refund, or None when
-    nothing had been paid (a pay-at-store order is simply cancelled)."""
+    nothing had been paid (a pay-at-store order is simply cancelled). A group-buy order waiting for its team
+    (GROUPING) is refunded by group-buys only (`app.orders.grouping`), which take the seat back first."""
     now = now or now_utc()
     if order.status is OrderStatus.PICKED_UP or order.status is OrderStatus.COMPLETED:
         raise PickedUp()
@@ -361,6 +372,10 @@ def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = Non
         coupons.give_back(order.id, order.number, now=now)
     else:
         _issue_pickup_voucher(order, now)
+    return _record_refund(order, amount, reason)
+
+
+def _record_refund(order: Order, amount: int, reason: str):
     if amount == 0:
         return None  # a ¥0 order (a coupon paid for it): nothing goes back to a provider
     merchant = db.session.get(Merchant, order.merchant_id)

@@ -18,6 +18,7 @@ from app.orders.models import Order, OrderStatus
 from app.payments.models import (
     PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, Payment, PaymentStatus, PayMethod, Refund, RefundStatus,
 )
+from app.groupbuys.models import SEAT_TRANSITIONS, TEAM_TRANSITIONS, Seat, SeatStatus, Team, TeamStatus
 from app.vouchers.models import TRANSITIONS as VOUCHER_TRANSITIONS
 from app.vouchers.models import Voucher, VoucherStatus
 from app.vouchers.redeem import REDEEM_FROM, UNDO_FROM
@@ -28,6 +29,8 @@ TABLES = [
     ("order", ORDER_TRANSITIONS, OrderStatus),
     ("payment", PAYMENT_TRANSITIONS, PaymentStatus),
     ("refund", REFUND_TRANSITIONS, RefundStatus),
+    ("team", TEAM_TRANSITIONS, TeamStatus),
+    ("seat", SEAT_TRANSITIONS, SeatStatus),
 ]
 
 
@@ -43,8 +46,18 @@ def rows(world):
     refund = Refund(merchant_id=world.merchant.id, payment_id=payment.id, order_id=order.id, out_refund_no="RTEST1",
                     amount_fen=100, reason="t", status=RefundStatus.PENDING, created_at=now_utc())
     db.session.add(refund)
+    from tests.groupbuys.conftest import make_campaign
+
+    campaign = make_campaign(world.merchant, product.skus[0], [world.store])
+    team = Team(merchant_id=world.merchant.id, campaign_id=campaign.id, store_id=world.store.id,
+                leader_member_id=member.id, size=2, seats_taken=1, status=TeamStatus.OPENING, created_at=now_utc())
+    db.session.add(team)
+    db.session.flush()
+    seat = Seat(team_id=team.id, member_id=member.id, order_id=order.id, status=SeatStatus.RESERVED,
+                joined_at=now_utc())
+    db.session.add(seat)
     commit()
-    return {"voucher": voucher, "order": order, "payment": payment, "refund": refund}
+    return {"voucher": voucher, "order": order, "payment": payment, "refund": refund, "team": team, "seat": seat}
 
 
 def _force(row, status) -> None:

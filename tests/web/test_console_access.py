@@ -29,6 +29,7 @@ STAFF = {"owner", "manager"}
 OWNER = {"owner"}
 CATALOG = {"owner", "operator"}
 CAMPAIGN_EDIT = {"owner", "operator"}
+EDITORS = {"owner", "operator"}
 
 # endpoint -> roles allowed (None: no sign-in needed)
 RULES: dict[str, set[str] | None] = {
@@ -112,6 +113,13 @@ RULES: dict[str, set[str] | None] = {
     "console.campaign_poster_png": BROWSE,
     "console.campaign_preview": CAMPAIGN_EDIT,
     "console.campaign_poster_svg": BROWSE,
+    "console.groupbuys": BROWSE,
+    "console.groupbuy": BROWSE,
+    "console.groupbuy_new": EDITORS,
+    "console.groupbuy_edit": EDITORS,
+    "console.groupbuy_refunds": BROWSE,
+    "console.groupbuy_refund_retry": EDITORS,
+    "console.groupbuy_team_end_time": EDITORS,
 }
 # ids of rows a store manager sees for the whole merchant (no "another store" check for them) ...
 MERCHANT_WIDE_IDS = ("key_id", "product_id", "category_id", "sku_id", "photo_id")
@@ -123,6 +131,25 @@ def test_every_console_route_has_a_rule(app):
     routes = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/console")}
     assert routes - RULES.keys() == set(), "console routes without a rule in this test"
     assert RULES.keys() - routes == set(), "rules for routes that no longer exist"
+
+
+def _groupbuy_at(merchant, store, nickname):
+    """A group-buy campaign picked up at `store` only, a team there whose leader paid and left: a team, and a
+    refund of a group-buy order, at that store."""
+    from app.groupbuys import service as groupbuys
+    from app.groupbuys.models import Team
+    from app.payments.models import Refund
+    from tests.groupbuys.conftest import make_campaign, pay
+
+    product = make_product(merchant, f"{store.name}拼团", (("杯", 1800, None),), stock={store: 5})
+    campaign = make_campaign(merchant, product.skus[0], [store])
+    member = make_member(merchant, nickname)
+    team, order = groupbuys.open_team(campaign, member, store.id, pay_method=PayMethod.SANDBOX)
+    pay(order)
+    groupbuys.leave(db.session.get(Team, team.id), member)
+    db.session.commit()
+    refund = db.session.execute(sa.select(Refund).where(Refund.order_id == order.id)).scalar_one()
+    return {"groupbuy_id": campaign.id, "team_id": team.id, "refund_id": refund.id}
 
 
 def _order_at(merchant, store, nickname):
@@ -148,6 +175,9 @@ def people(app, world):
     sibling_coupon = claim(sibling_campaign, make_member(world.merchant, "三里屯领券人").id)
     foreign_coupon = claim(foreign_campaign, make_member(world.other_merchant, "别家领券人").id)
     db.session.commit()
+    own_gb = _groupbuy_at(world.merchant, world.store, "本店团员")
+    sibling_gb = _groupbuy_at(world.merchant, world.store_b, "隔壁团员")
+    foreign_gb = _groupbuy_at(world.other_merchant, world.other_store, "别家团员")
     keys = {k.merchant_id: k for k in db.session.execute(sa.select(ApiKey).order_by(ApiKey.id)).scalars()}
     own_key = db.session.execute(sa.select(ApiKey).where(ApiKey.merchant_id == world.merchant.id)
                                  .order_by(ApiKey.id.desc())).scalars().first()
@@ -170,21 +200,22 @@ def people(app, world):
         "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
                 "order_id": own_order.id, "voucher_id": own_order.voucher_id, **own_catalog,
                 "upload_id": uploads["own"].id, "import_id": imports["own"].id,
-                "campaign_id": own_campaign.id, "coupon_id": own_coupon.id},
+                "campaign_id": own_campaign.id, "coupon_id": own_coupon.id, **own_gb},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
         "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
                     "order_id": sibling_order.id, "voucher_id": sibling_order.voucher_id, **own_catalog,
                     "upload_id": uploads["sibling"].id, "import_id": imports["own"].id,
-                    "campaign_id": sibling_campaign.id, "coupon_id": sibling_coupon.id},
+                    "campaign_id": sibling_campaign.id, "coupon_id": sibling_coupon.id, **sibling_gb},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
                     "key_id": keys[world.other_merchant.id].id,
                     "order_id": foreign_order.id, "voucher_id": foreign_order.voucher_id, **foreign_catalog,
                     "upload_id": uploads["foreign"].id, "import_id": imports["foreign"].id,
-                    "campaign_id": foreign_campaign.id, "coupon_id": foreign_coupon.id},
+                    "campaign_id": foreign_campaign.id, "coupon_id": foreign_coupon.id, **foreign_gb},
         "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
                           keys[world.other_merchant.id].prefix, foreign_order.number, "别家顾客", foreign_code,
-                          foreign_code.replace("-", ""), "别家法棍", "别家分类", "OTHER-SKU-1", foreign_campaign.name],
+                          foreign_code.replace("-", ""), "别家法棍", "别家分类", "OTHER-SKU-1", foreign_campaign.name,
+                          "别家团员", f"{world.other_store.name}拼团"],
         "other_owner": other_owner,
         "own_words": [own_order.number, sibling_order.number,
                       codes.pretty(db.session.get(Voucher, own_order.voucher_id).code)],

@@ -184,18 +184,17 @@ def _subclasses(cls):
 
 
 def _error_classes():
-    # Import every module that defines DomainError subclasses (the JSON envelope is shared by the whole app).
-    import app.orders.errors  # noqa: F401
-    import app.payments.providers  # noqa: F401
-    import app.payments.service  # noqa: F401
-    import app.vouchers.errors  # noqa: F401
-    import app.web.shop.auth  # noqa: F401
-    import app.web.shop.orders  # noqa: F401
-    import app.catalog.editing  # noqa: F401
-    import app.catalog.photos  # noqa: F401
-    import app.coupons.errors  # noqa: F401
+    # Every module of the app (the JSON envelope is shared by the whole app, and an error class defined in a
+    # module nothing has imported yet must still be tabled); app.jobs is the worker's entry, not a module.
+    import importlib
+    import pkgutil
+
+    import app
     from app.core.errors import DomainError
 
+    for info in pkgutil.walk_packages(app.__path__, "app."):
+        if info.name != "app.jobs":
+            importlib.import_module(info.name)
     return list(_subclasses(DomainError))
 
 

@@ -21,10 +21,11 @@ from app.extensions import db
 from app.members.models import Member
 from app.merchants import hours
 from app.merchants.models import Merchant, Store
+from app.groupbuys import service as groupbuys
 from app.orders import progress as progress_
 from app.orders import reviews
 from app.orders import service as orders
-from app.orders.models import Fulfilment, Order, OrderStatus, status_label_for
+from app.orders.models import Fulfilment, Order, OrderKind, OrderStatus, status_label_for
 from app.payments.models import PayMethod
 from app.payments import service as payments
 from app.payments.providers import online_method
@@ -53,6 +54,7 @@ SHOWN_LABELS = (
     N_("到店支付"), N_("货到付款"), N_("门店核销"), N_("送达核销"), N_("撤销核销"), N_("顾客取消"),
     N_("超时未支付，自动取消"), N_("订单已取消"), N_("退款申请已提交"), N_("感谢评价！"),
     N_("优惠券已退回，可再次使用"), N_("优惠券已过期，不予退回"),
+    N_("待成团"), N_("拼团成功"),
 )
 COUPON_STATES = {"returned": "优惠券已退回，可再次使用", "not_returned": "优惠券已过期，不予退回"}
 
@@ -232,7 +234,7 @@ def order_page(order_id: int):
         can_pay=progress_.can_pay(order), can_cancel=progress_.can_cancel(order),
         can_refund=progress_.can_refund(order),
         reasons=DELIVERY_REFUND_REASONS if order.is_delivery else REFUND_REASONS,
-        OrderStatus=OrderStatus, labels=labels,
+        OrderStatus=OrderStatus, labels=labels, team=groupbuys.team_of_order(order.id) if order.kind is OrderKind.GROUPBUY else None,
         rotate_seconds=current_app.config["QR_ROTATE_SECONDS"],
         coupon_states=COUPON_STATES, coupon_state=coupons.state_on_order(
             order.id, [a.source for line in order.lines for a in line.adjustments],

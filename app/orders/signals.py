@@ -1,0 +1,10 @@
+"""What orders tell the domains above them (group-buys): sent inside the transaction that changed the
+order, so the listener's changes commit (or roll back) with it."""
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the Order, just paid and now GROUPING (a group-buy seat waiting for its team); kwargs: now
+held = _signals.signal("order-held")
+# sender: the Order, now CANCELLED (never paid, or a pay-at-store order called off); kwargs: now
+cancelled = _signals.signal("order-cancelled")
