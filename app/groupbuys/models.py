@@ -10,9 +10,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from itertools import chain
 
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.catalog.models import catalog_changed
 from app.core.clock import now_utc
 from app.core.db import UTCDateTime, enum_column
 from app.core.i18n import N_
@@ -134,3 +138,22 @@ class Seat(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.UniqueConstraint("team_id", "member_id", name="uq_groupbuy_seats_team_member"),)
+
+
+# --- the catalog rev: the product page keeps the running group-buys in its snapshot (app.groupbuys.shelf) ----
+
+SHOWN_ON_PRODUCT_PAGE = ("status", "starts_at", "ends_at", "team_size", "group_price_fen", "sku_id")
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_catalog_rev(session: Session, _context) -> None:
+    merchants = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if not isinstance(obj, GroupBuyCampaign):
+            continue
+        state = sa.inspect(obj)
+        if obj in session.new or obj in session.deleted or any(
+                state.attrs[name].history.has_changes() for name in SHOWN_ON_PRODUCT_PAGE):
+            merchants.add(obj.merchant_id)
+    if merchants:
+        catalog_changed(merchants, session)

@@ -61,15 +61,6 @@ def running(campaign: GroupBuyCampaign, now: datetime) -> bool:
     return campaign.status is CampaignStatus.ACTIVE and campaign.starts_at <= now < campaign.ends_at
 
 
-def campaigns_for_product(merchant_id: int, product_id: int, now: datetime) -> list[GroupBuyCampaign]:
-    """The running campaigns selling one of the product's SKUs (the product page's 拼团 button)."""
-    return list(db.session.execute(
-        sa.select(GroupBuyCampaign).join(Sku, Sku.id == GroupBuyCampaign.sku_id)
-        .where(GroupBuyCampaign.merchant_id == merchant_id, Sku.product_id == product_id,
-               GroupBuyCampaign.status == CampaignStatus.ACTIVE, GroupBuyCampaign.starts_at <= now, GroupBuyCampaign.ends_at > now)
-        .order_by(GroupBuyCampaign.id)).scalars())
-
-
 def seats_of(team_id: int, statuses=(SeatStatus.RESERVED, SeatStatus.PAID)) -> list[Seat]:
     return list(db.session.execute(sa.select(Seat).where(Seat.team_id == team_id, Seat.status.in_(statuses))
                                    .order_by(Seat.paid_at.is_(None), Seat.paid_at, Seat.id)).scalars())

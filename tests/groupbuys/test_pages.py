@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.extensions import db
-from app.groupbuys.models import Team, TeamStatus
+from app.groupbuys.models import CampaignStatus, Team, TeamStatus
 from app.orders.models import Order, OrderStatus
 from tests.conftest import member_client
 from tests.groupbuys.conftest import pay
@@ -102,3 +102,17 @@ def test_a_refusal_is_said_on_the_share_page(app, world, campaign, members):
     page = late.get(r.headers["Location"]).get_data(as_text=True)
     assert "这个团已满员" in page and 'data-testid="join"' not in page
     assert db.session.query(Order).filter_by(member_id=members[3].id).count() == 0
+
+
+def test_the_product_page_keeps_its_offers_in_the_snapshot_and_sees_an_edit_at_once(app, world, latte, campaign):
+    """The running group-buys come from the catalog snapshot (no query of their own on a warm page); ending a
+    campaign gives the merchant a new catalog rev, so the very next page drops its 拼团 button."""
+    url = f"/m/{world.merchant.slug}/p/{latte.id}?store={world.store.id}"
+    client = app.test_client()
+    assert 'data-testid="groupbuy-button"' in client.get(url).get_data(as_text=True)
+    campaign.status = CampaignStatus.ENDED
+    db.session.commit()
+    assert 'data-testid="groupbuy-button"' not in client.get(url).get_data(as_text=True)
+    campaign.status = CampaignStatus.ACTIVE
+    db.session.commit()
+    assert 'data-testid="groupbuy-button"' in client.get(url).get_data(as_text=True)

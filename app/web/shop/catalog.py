@@ -14,7 +14,7 @@ from app.catalog import snapshot
 from app.catalog.service import stock_level
 from app.catalog.snapshot import Catalog, ProductView, StoreView
 from app.core.database import reads_only
-from app.groupbuys import service as groupbuys
+from app.groupbuys import shelf
 from app.core.i18n import current_lang
 from app.core.clock import now_utc
 from app.merchants.hours import is_open
@@ -153,7 +153,7 @@ def product(slug: str, product_id: int):
         signin_url=None if member_id else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
         qr_url=f"{base}/p/{product.id}/qr.png" + (f"?store={store.id}" if store else ""),
         prices=unit_prices(cat, product, member_id is not None), stock_level=stock_level, cart_n=cart_count(merchant.id),
-        in_cart=in_cart, groupbuys=groupbuys.campaigns_for_product(merchant.id, product.id, now_utc()),
+        in_cart=in_cart, groupbuys=shelf.offers_for_product(cat, product.id, now_utc()),
         all_in_cart=selected is None and any(stock.get(s.id, 0) > 0 for s in product.skus),
     ))
     if store is not None and source == "request":
