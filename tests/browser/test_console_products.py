@@ -1,5 +1,6 @@
 """Products in the merchant console, in Chromium at a desktop's 1366×768: the demo owner signs in, creates a
-product with a cover photo and a SKU (price in yuan), adds a second SKU, and the shop at a phone viewport shows
+product with a cover photo and a SKU (price in yuan), adds a second SKU, gives the first stock at two stores in
+the stock table, and the shop at a phone viewport shows that stock per store,
 the product, its photo (decoded by the browser, at the shop's 480×480) and its price. A store manager sees the
 product read-only. On a server, database and media folder of its own."""
 from __future__ import annotations
@@ -89,6 +90,24 @@ def test_owner_creates_a_product_with_a_photo_and_the_shop_shows_it(desktop, bro
     page.get_by_test_id("sku-add").click()
     expect(page.get_by_test_id("sku-row")).to_have_count(2)
     shot(page, "console-product")
+
+    # Stock of the new 中杯 at two stores, typed in the stock table.
+    first, second = demo["stores"][0], demo["stores"][1]
+    for store, quantity in ((first, "12"), (second, "2")):
+        page.get_by_test_id("nav-stock").click()
+        page.get_by_test_id("filter-store").select_option(str(store["id"]))
+        page.get_by_test_id("list-q").fill("OSM-M")
+        page.get_by_test_id("list-submit").click()
+        row = page.get_by_test_id("stock-row").first
+        expect(row).to_have_attribute("data-product-id", str(product_id))
+        row.get_by_test_id("stock-cell").get_by_test_id("stock-input").fill(quantity)
+        row.get_by_test_id("stock-cell").get_by_test_id("stock-save").click()
+        expect(row.get_by_test_id("stock-cell")).to_have_attribute("data-quantity", quantity)
+
+    phone.goto(f"{base}/m/{demo['merchant']['slug']}/p/{product_id}?store={second['id']}")
+    expect(phone.get_by_test_id("stock").first).to_contain_text("仅剩 2 件")
+    phone.goto(f"{base}/m/{demo['merchant']['slug']}/p/{product_id}?store={first['id']}")
+    expect(phone.get_by_test_id("stock").first).not_to_contain_text("售罄")
 
     phone.goto(f"{base}/m/{demo['merchant']['slug']}/p/{product_id}")
     expect(phone.locator("body")).to_contain_text("桂花拿铁")
