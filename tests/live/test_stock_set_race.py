@@ -33,7 +33,10 @@ def test_edits_over_what_was_seen_and_orders_all_count(server):
     base, demo, engine = server
     slug, store_id = demo["merchant"]["slug"], demo["stores"][0]["id"]
     with engine.begin() as c:
-        sku_id = c.execute(sa.text("SELECT max(id) FROM skus")).scalar()
+        # a demo SKU on sale at that store (other tests on this server add SKUs of their own)
+        sku_id = c.execute(sa.text(
+            "SELECT max(s.id) FROM skus s JOIN products p ON p.id = s.product_id JOIN store_stock st "
+            "ON st.sku_id = s.id AND st.store_id = :s WHERE p.active AND s.active"), {"s": store_id}).scalar()
         c.execute(sa.text("UPDATE store_stock SET quantity = :n WHERE store_id = :s AND sku_id = :k"),
                   {"n": START, "s": store_id, "k": sku_id})
     shoppers, forms = [], []
