@@ -2,42 +2,23 @@
 typed values, never `request.form` or `request.args`."""
 from __future__ import annotations
 
-import re
 from datetime import date
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from app.core.schemas import FormInput
-from app.orders.service import MAX_QUANTITY
-
-_QTY = re.compile(r"^qty_(\d{1,10})$")
+from app.web.line_forms import LineQuantitiesForm
 
 
 def _blank_is_none(value):
     return None if value in ("", None) else value
 
 
-class ConsoleRefundForm(FormInput):
+class ConsoleRefundForm(LineQuantitiesForm):
     """整单退款 (`whole=1`) or by line (`qty_<order line id>`), with a reason."""
 
     reason: str = Field(default="", max_length=255)
     whole: bool = False
-    quantities: dict[int, int] = Field(default_factory=dict)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _collect_quantities(cls, data: dict) -> dict:
-        data = dict(data)
-        data["quantities"] = {int(m.group(1)): v or 0 for k, v in data.items() if (m := _QTY.match(k))}
-        return data
-
-    @field_validator("quantities")
-    @classmethod
-    def _in_range(cls, value: dict[int, int]) -> dict[int, int]:
-        for qty in value.values():
-            if not 0 <= qty <= MAX_QUANTITY:
-                raise ValueError("quantity out of range")
-        return value
 
 
 class ReasonForm(FormInput):
