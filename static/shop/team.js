@@ -1,6 +1,5 @@
-/* A team's share page: the live countdown (reloads when it ends, to show the result), 邀请好友 (the WeChat
-   share card through the JS-SDK where configured, else the system share sheet or a copied link), and the
-   confirmation before leaving. */
+/* A team's share page: the live countdown (reloads when it ends, to show the result) and the confirmation
+   before leaving; 邀请好友 is static/shop/share.js. */
 (function () {
   'use strict';
   var $ = function (s) { return document.querySelector(s); };
@@ -16,29 +15,6 @@
       setTimeout(tick, 1000);
     };
     tick();
-  }
-
-  var wxData = $('[data-wx-config]');
-  if (wxData && window.wx) {
-    var cfg = JSON.parse(wxData.getAttribute('data-wx-config'));
-    cfg.jsApiList = ['updateAppMessageShareData', 'updateTimelineShareData'];
-    window.wx.config(cfg);
-    window.wx.ready(function () {
-      var card = { title: wxData.getAttribute('data-wx-title'), desc: wxData.getAttribute('data-wx-desc'),
-                   link: location.href.split('#')[0], imgUrl: wxData.getAttribute('data-wx-img') };
-      window.wx.updateAppMessageShareData(card);
-      window.wx.updateTimelineShareData({ title: card.title, link: card.link, imgUrl: card.imgUrl });
-    });
-  }
-
-  var share = $('[data-share]');
-  if (share) {
-    share.addEventListener('click', function () {
-      var url = share.getAttribute('data-url');
-      if (navigator.share) { navigator.share({ title: document.title, url: url }).catch(function () {}); return; }
-      var done = function () { share.textContent = share.getAttribute('data-copied'); };
-      if (navigator.clipboard) { navigator.clipboard.writeText(url).then(done, done); } else { done(); }
-    });
   }
 
   var leave = $('form[data-confirm]');

@@ -2,6 +2,10 @@
 after 24 hours; a giver who used the coupon meanwhile cannot have it taken. And the job that marks expiry."""
 from __future__ import annotations
 
+import hashlib
+import html
+import json
+
 import re
 from datetime import timedelta
 
@@ -21,6 +25,7 @@ from app.vouchers.models import Voucher, VoucherStatus
 from tests.conftest import member_client
 from tests.coupons.helpers import make_campaign
 from tests.coupons.test_claim import claim
+from tests.payments.conftest import fake, wechat  # noqa: F401  (fixtures: the fake WeChat)
 from tests.support.factories import make_member
 from tests.vouchers.helpers import redeem, verify
 
@@ -112,3 +117,26 @@ def test_the_job_marks_expired_coupons_with_a_ledger_row(world, frozen):
     db.session.expire_all()
     assert db.session.get(Voucher, coupon.voucher_id).status is VoucherStatus.EXPIRED
     assert expire(frozen + timedelta(days=1)) == 0
+
+
+def test_the_gift_page_carries_a_signed_share_card_where_wechat_is_configured(app, world, frozen, wechat):  # noqa: F811
+    """The giver's 发给朋友 sets a WeChat share card (JS-SDK config signed with the account's jsapi_ticket, from
+    the fake WeChat); once the gift is accepted the page offers nothing to share."""
+    app.config.update(WECHAT_SECRET=wechat.secret, WECHAT_API_BASE=wechat.url)
+    c = make_campaign(world.merchant, name="分享卡立减券", transferable=True)
+    giver, friend = make_member(world.merchant, "分享人"), make_member(world.merchant, "收券人")
+    coupon = claim(c, giver.id)
+    commit()
+    me = member_client(app, giver)
+    path = me.post(f"/m/{world.merchant.slug}/me/coupons/{coupon.id}/gift").location
+    url = "https://shop.test" + path
+    page = app.test_client().get(url).text  # as WeChat opens the link: its signature covers this URL
+    cfg = json.loads(html.unescape(re.search(r"data-wx-config='([^']+)'", page).group(1)))
+    assert cfg["appId"] == wechat.appid
+    signed = f"jsapi_ticket={wechat.jsapi_ticket}&noncestr={cfg['nonceStr']}&timestamp={cfg['timestamp']}&url={url}"
+    assert cfg["signature"] == hashlib.sha1(signed.encode()).hexdigest()
+    assert "jweixin" in page, page[-1500:]
+    assert "分享卡立减券" in page
+    assert 'data-testid="gift-share"' in me.get(path).text  # the giver's button (share sheet or copy)
+    assert member_client(app, friend).post(path + "/accept").status_code == 303
+    assert "data-wx-config" not in app.test_client().get(url).text

@@ -10,7 +10,7 @@ from app.core.errors import DomainError
 from app.core.i18n import N_, current_lang
 from app.coupons import campaigns, gifts, service
 from app.coupons.errors import CouponNotFound
-from app.coupons.models import CampaignStatus, Coupon
+from app.coupons.models import CampaignStatus, Coupon, GiftStatus
 from app.coupons.claim import claim_row
 from app.extensions import db
 from app.vouchers import codes
@@ -19,6 +19,7 @@ from app.web.converters import parse_id
 from app.web.errors import render_error, wants_json
 from app.web.shop import bp
 from app.web.shop.session import current_member, member_required, merchant_by_slug, session_member_ids
+from app.web.shop.share import share_config
 
 CLAIMED = N_("领取成功")  # flashed, translated where shown
 ACCEPTED = N_("已收下朋友送的券")
@@ -104,10 +105,12 @@ def gift_page(slug: str, token: str, *, error: DomainError | None = None):
     member = current_member(merchant.id)
     coupon = db.session.get(Coupon, gift.coupon_id)
     now = now_utc()
+    status = gifts.status_of(gift, now)
     return render_template(
-        "shop/gift.html", merchant=merchant, gift=gift, status=gifts.status_of(gift, now).value,
+        "shop/gift.html", merchant=merchant, gift=gift, status=status.value,
         card=service.card(coupon.campaign, now), voucher=coupon.voucher, mine=member is not None and member.id == gift.giver_id,
         signed_in=member is not None, link=current_app.config["APP_BASE_URL"] + request.path,
+        wx_config=share_config(request.url) if status is GiftStatus.PENDING else None,
         error=error.message(current_lang()) if error else None), (error.status if error else 200)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
-from app.core import logging as applog
 from app.core.clock import now_utc
 from app.core.database import rollback
 from app.core.errors import BadRequest, DomainError
@@ -15,11 +14,11 @@ from app.catalog import snapshot
 from app.groupbuys import pages
 from app.groupbuys import service as groupbuys
 from app.groupbuys.models import GroupBuyCampaign, CampaignStatus, Team
-from app.integrations.wechat import JSSDK, WeChatAPIError
 from app.payments.providers import online_method
 from app.web.errors import wants_json
 from app.web.shop import bp
 from app.web.shop.session import current_member, member_required, merchant_by_slug
+from app.web.shop.share import share_config
 
 SHOWN_LABELS = (N_("待开团"), N_("拼团中"), N_("拼团成功"), N_("拼团失败"), N_("已关闭"), N_("已退出拼团"))
 
@@ -61,24 +60,6 @@ def _photo(slug: str, product_id: int) -> str:
     return product.image_url if product else ""
 
 
-def _share_config(url: str) -> dict | None:
-    """wx.config for the JS-SDK share card where the official account is configured; None elsewhere (the page
-    then offers the link itself)."""
-    cfg = current_app.config
-    if not (cfg.get("WECHAT_APPID") and cfg.get("WECHAT_SECRET")):
-        return None
-    key = ("groupbuy_jssdk", cfg["WECHAT_APPID"], cfg.get("WECHAT_API_BASE") or "")
-    sdk = current_app.extensions.get(key)
-    if sdk is None:  # one per worker: its token and ticket are kept, not fetched per page
-        sdk = current_app.extensions[key] = JSSDK(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"],
-                                                  api_base=cfg.get("WECHAT_API_BASE") or None)
-    try:
-        return sdk.config(url)
-    except (WeChatAPIError, ValueError) as exc:
-        applog.event("js-sdk config unavailable", level=30, error=str(exc))
-        return None
-
-
 @bp.get("/m/<slug>/g/<id:campaign_id>")
 def groupbuy_campaign(slug: str, campaign_id: int):
     merchant = merchant_by_slug(slug)
@@ -115,7 +96,7 @@ def team_page(slug: str, team_id: int):
     view = pages.team_view(team, member.id if member else None, now_utc())
     share_url = current_app.config["APP_BASE_URL"].rstrip("/") + url_for("shop.team_page", slug=slug, team_id=team.id)
     return render_template("shop/team.html", merchant=merchant, member=member, view=view, share_url=share_url,
-                           photo=_photo(slug, view.info.product.id), wx_config=_share_config(request.url))
+                           photo=_photo(slug, view.info.product.id), wx_config=share_config(request.url))
 
 
 @bp.post("/m/<slug>/t/<id:team_id>/join")
