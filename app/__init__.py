@@ -48,8 +48,11 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     from app.orders import receivers
     from app.orders import tasks as _order_tasks  # noqa: F401  (each domain declares its tasks)
     from app.payments import tasks as _payment_tasks  # noqa: F401
+    from app.presales import receivers as presale_receivers
+    from app.presales import tasks as _presale_tasks  # noqa: F401
 
     receivers.connect()
+    presale_receivers.connect()
     tasks.init_app(app)
     from app.web import register_blueprints
     from app.web.errors import init_app as init_errors

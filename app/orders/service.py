@@ -25,6 +25,7 @@ from app.members import service as members
 from app.members.models import Member
 from app.merchants import hours
 from app.merchants.models import Merchant, Store
+from app.orders import signals
 from app.orders.errors import (
     ClosedBeforeReady, FieldErrors, OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed,
 )
@@ -212,7 +213,9 @@ def handover_text(order: Order) -> str:
 def _issue_pickup_voucher(order: Order, now: datetime) -> Voucher:
     merchant = db.session.get(Merchant, order.merchant_id)
     store = db.session.get(Store, order.store_id)
-    first_day = shanghai_today(order.pickup_at or now)
+    # A pre-sale is handed over from its pickup date (the counter refuses earlier: not_yet_valid).
+    valid_from = max(now, order.hand_over_from) if order.hand_over_from else now
+    first_day = shanghai_today(order.pickup_at or valid_from)
     label = "自提" if order.fulfilment is Fulfilment.PICKUP else "配送"
     generation = 1 + (db.session.execute(sa.select(sa.func.max(OrderVoucher.generation)).where(
         OrderVoucher.order_id == order.id)).scalar() or 0)
@@ -220,7 +223,7 @@ def _issue_pickup_voucher(order: Order, now: datetime) -> Voucher:
         merchant, title=f"{store.name} {label} · 订单 {order.number}", handover=handover_text(order),
         value_fen=order.total_fen - order.refunded_fen, source=VoucherSource.ORDER,
         source_ref=f"order:{order.id}:{generation}", member_id=order.member_id, store_ids=[order.store_id],
-        valid_from=now, valid_until=end_of_day(first_day + timedelta(days=PICKUP_VALID_DAYS - 1)),
+        valid_from=valid_from, valid_until=end_of_day(first_day + timedelta(days=PICKUP_VALID_DAYS - 1)),
     )
     db.session.add(OrderVoucher(voucher_id=voucher.id, order_id=order.id, generation=generation))
     order.voucher_id = voucher.id
@@ -243,6 +246,8 @@ def cancel_if_expired(order: Order, *, now: datetime | None = None) -> bool:
 # ---------------------------------------------------------------- cancel / expire / complete
 
 def _return_stock(order: Order, quantities: dict[int, int]) -> None:
+    if order.is_presale:
+        return  # a pre-sale's units are its campaign's stock, released by pre-sales (app.orders.signals)
     for sku_id in sorted(quantities):
         if quantities[sku_id] > 0:
             db.session.execute(
@@ -273,6 +278,7 @@ def cancel(order: Order, *, reason: str, now: datetime | None = None,
         return False
     _return_stock(order, {l.sku_id: l.open_quantity for l in order.lines})
     payments.close_open_payments(order.id)
+    signals.cancelled.send(order, now=now)
     return True
 
 

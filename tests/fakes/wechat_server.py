@@ -199,6 +199,8 @@ class FakeWeChat:
             self.faults: list[dict] = []           # programmed failures, see fault()
             self.refund_requests: list[str] = []   # out_refund_no of every refund request, failed ones too
             self.refunds_created: Counter = Counter()  # out_refund_no -> refunds made (money moved): must stay 1
+            self.template_messages: list[dict] = []  # every template message sent: {touser, template_id, url, data}
+            self.unsubscribed: set[str] = set()      # openids that do not follow the account (errcode 43004)
 
     # ------------------------------------------------------------------ test-side helpers (official account)
     def register_code(self, code: str, openid: str, *, scope: str = "snsapi_base", unionid: str | None = None,
@@ -458,6 +460,17 @@ class FakeWeChat:
                 if grant["snapshot"]:
                     data["is_snapshotuser"] = 1
                 return self._mp_json(data)
+            if path == "/cgi-bin/message/template/send":
+                if a.get("access_token") not in self.access_tokens:
+                    return self._mp_json({"errcode": 40001,
+                                          "errmsg": "invalid credential, access_token is invalid or not latest"})
+                body = json.loads(request.get_data() or b"{}")
+                if not body.get("touser") or not body.get("template_id"):
+                    return self._mp_json({"errcode": 40003, "errmsg": "invalid openid"})
+                if body["touser"] in self.unsubscribed:
+                    return self._mp_json({"errcode": 43004, "errmsg": "require subscribe"})
+                self.template_messages.append(body)
+                return self._mp_json({"errcode": 0, "errmsg": "ok", "msgid": 200000 + len(self.template_messages)})
             if path == "/sns/userinfo":
                 grant = self.sns_tokens.get(a.get("access_token", ""))
                 if grant is None:

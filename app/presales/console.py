@@ -1,0 +1,143 @@
+"""What the merchant console does with pre-sales: edit campaigns (every rule refused in words), list them with
+their deposits, balances and missed balances, and a campaign's orders with their refund states. Every query
+goes through the actor's Scope; every change is in the audit log in its transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.catalog.models import Product, Sku
+from app.core.errors import BadRequest
+from app.extensions import db
+from app.members.models import Member
+from app.merchants import audit
+from app.merchants.models import Store
+from app.merchants.scope import Scope, register
+from app.orders.models import Order
+from app.payments.models import Refund
+from app.presales.models import Campaign, CampaignStatus, MissedBalance, PresaleOrder, PresaleOrderStatus
+
+# A store manager reads the pre-sales picked up at their store; editing is not theirs (the permission table).
+register(Campaign, lambda scope: [Campaign.store_id == scope.store_id])
+
+FIELDS = ("title", "sku_id", "store_id", "full_price_fen", "deposit_fen", "deposit_value_fen", "deposit_starts_at",
+          "deposit_ends_at", "balance_starts_at", "balance_ends_at", "pickup_from", "pickup_after_days",
+          "stock_total", "per_member_limit", "missed_balance", "coupons_on_balance", "rules", "status")
+
+
+@dataclass(frozen=True)
+class CampaignInput:
+    title: str
+    sku_id: int
+    store_id: int
+    full_price_fen: int
+    deposit_fen: int
+    deposit_value_fen: int
+    deposit_starts_at: datetime
+    deposit_ends_at: datetime
+    balance_starts_at: datetime
+    balance_ends_at: datetime
+    pickup_from: datetime | None
+    pickup_after_days: int | None
+    stock_total: int
+    per_member_limit: int
+    missed_balance: MissedBalance
+    coupons_on_balance: bool
+    rules: str
+    status: CampaignStatus
+
+
+def _refuse(field: str, zh: str, en: str):
+    raise BadRequest(field=field, zh=zh, en=en)
+
+
+def check(scope: Scope, d: CampaignInput) -> None:
+    """Every rule of a campaign, refused in words (the first one broken)."""
+    sku = db.session.execute(sa.select(Sku).join(Product, Product.id == Sku.product_id).where(
+        Sku.id == d.sku_id, Product.merchant_id == scope.merchant_id)).scalar_one_or_none()
+    if sku is None:
+        _refuse("sku_id", "请选择本店的商品规格。", "Choose one of your SKUs.")
+    scope.get(Store, d.store_id)
+    if d.full_price_fen <= 0:
+        _refuse("full_price", "预售价须大于 0。", "The full price must be more than 0.")
+    if d.deposit_fen <= 0:
+        _refuse("deposit", "定金须大于 0。", "The deposit must be more than 0.")
+    if d.deposit_value_fen < d.deposit_fen:
+        _refuse("deposit_value", "定金抵扣金额不能低于定金（定金膨胀：例如付 ¥50 抵 ¥100）。",
+                "The deposit's value cannot be less than the deposit (e.g. pay ¥50, worth ¥100).")
+    if d.deposit_value_fen >= d.full_price_fen:
+        _refuse("deposit_value", "定金抵扣金额须低于预售价，尾款才大于 0。",
+                "The deposit's value must be below the full price, so that a balance remains.")
+    if d.deposit_starts_at >= d.deposit_ends_at:
+        _refuse("deposit_ends_at", "定金结束时间须晚于开始时间。", "The deposit window must end after it starts.")
+    if d.balance_starts_at >= d.balance_ends_at:
+        _refuse("balance_ends_at", "尾款结束时间须晚于开始时间。", "The balance window must end after it starts.")
+    if d.deposit_ends_at > d.balance_starts_at:
+        _refuse("balance_starts_at", "尾款开始时间不能早于定金结束时间。",
+                "The balance window cannot start before the deposit window ends.")
+    if (d.pickup_from is None) == (d.pickup_after_days is None):
+        _refuse("pickup", "请选择取货方式：指定日期起，或付尾款后 N 天起（二选一）。",
+                "Choose the pickup rule: from a date, or N days after the balance is paid (one of the two).")
+    if d.pickup_after_days is not None and d.pickup_after_days < 0:
+        _refuse("pickup_after_days", "付尾款后天数不能为负数。", "The days after the balance cannot be negative.")
+    if d.pickup_from is not None and d.pickup_from < d.balance_starts_at:
+        _refuse("pickup_from", "取货日期不能早于尾款开始时间。", "Pickup cannot start before the balance window opens.")
+    if d.stock_total < 1 or d.per_member_limit < 1:
+        _refuse("stock_total", "预售库存与每人限购须为正数。", "Stock and the per-person limit must be positive.")
+
+
+def save_campaign(scope: Scope, campaign_id: int | None, d: CampaignInput) -> Campaign:
+    check(scope, d)
+    values = {name: getattr(d, name) for name in FIELDS}
+    values["title"] = d.title[:60]
+    if campaign_id is None:
+        campaign = Campaign(merchant_id=scope.merchant_id, stock_left=d.stock_total, **values)
+        db.session.add(campaign)
+        db.session.flush()
+        audit.record(scope, "presale.create", "presale_campaign", campaign.id, after=audit.summary(campaign, FIELDS))
+        return campaign
+    campaign = scope.get(Campaign, campaign_id)
+    delta = d.stock_total - campaign.stock_total
+    # The units left move by the change of the total, never below zero (deposits may be landing meanwhile).
+    moved = db.session.execute(sa.update(Campaign).where(Campaign.id == campaign.id, Campaign.stock_left + delta >= 0)
+                               .values(stock_left=Campaign.stock_left + delta)
+                               .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        held = campaign.stock_total - campaign.stock_left
+        _refuse("stock_total", f"已有 {held} 件被预订，库存不能少于此数。",
+                f"{held} units are already reserved; the stock cannot be less.")
+    db.session.expire(campaign)
+    audit.change(scope, campaign, values, fields=FIELDS, action="presale.update", object_type="presale_campaign")
+    return campaign
+
+
+def campaigns(scope: Scope) -> list[Campaign]:
+    return list(db.session.execute(scope.select(Campaign).order_by(Campaign.id.desc())).scalars())
+
+
+def counts(scope: Scope) -> dict[int, dict[PresaleOrderStatus, int]]:
+    """Per campaign, its orders by status: deposits paid (waiting), balances paid, missed."""
+    ids = [c.id for c in campaigns(scope)]
+    out: dict[int, dict[PresaleOrderStatus, int]] = {i: {} for i in ids}
+    if ids:
+        for cid, status, n in db.session.execute(
+                sa.select(PresaleOrder.campaign_id, PresaleOrder.status, sa.func.count())
+                .where(PresaleOrder.campaign_id.in_(ids)).group_by(PresaleOrder.campaign_id, PresaleOrder.status)):
+            out[cid][status] = n
+    return out
+
+
+def orders_of(scope: Scope, campaign_id: int) -> list[tuple]:
+    """A campaign's orders: (presale order, order, member name, refunds)."""
+    campaign = scope.get(Campaign, campaign_id)
+    rows = db.session.execute(
+        sa.select(PresaleOrder, Order, Member).join(Order, Order.id == PresaleOrder.order_id)
+        .join(Member, Member.id == PresaleOrder.member_id)
+        .where(PresaleOrder.campaign_id == campaign.id).order_by(PresaleOrder.order_id.desc())).all()
+    refunds: dict[int, list[Refund]] = {}
+    if rows:
+        for r in db.session.execute(sa.select(Refund).where(Refund.order_id.in_([o.id for _, o, _ in rows]))).scalars():
+            refunds.setdefault(r.order_id, []).append(r)
+    return [(p, o, m.display_name, refunds.get(o.id, [])) for p, o, m in rows]

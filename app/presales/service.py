@@ -1,0 +1,149 @@
+"""Pre-sales for shoppers: the campaigns a product page shows with their rules in full, placing a deposit
+order (the campaign's stock taken by one conditional UPDATE), the balance window and the pickup date."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.catalog.models import Product, Sku
+from app.core.clock import shanghai_today, start_of_day, to_shanghai
+from app.core.errors import BadRequest, NotFound
+from app.core.money import yuan
+from app.extensions import db
+from app.members.models import Member
+from app.merchants.models import Merchant, Store
+from app.orders import staged
+from app.orders.models import Order
+from app.payments.models import PayMethod
+from app.presales.errors import BalanceNotOpen, PresaleLimit, PresaleSoldOut, PresaleUnavailable
+from app.presales.models import Campaign, CampaignStatus, MissedBalance, PresaleOrder, PresaleOrderStatus
+
+
+def window_text(start: datetime, end: datetime) -> str:
+    return f"{to_shanghai(start):%m月%d日 %H:%M} – {to_shanghai(end):%m月%d日 %H:%M}"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything a shopper agrees to before paying a deposit, as the product page and the order page say it."""
+    full_price_fen: int
+    deposit_fen: int
+    deposit_value_fen: int
+    balance_fen: int
+    deposit_window: str
+    balance_window: str
+    pickup: str           # 「12月01日起」 or 「付尾款后 3 天起」
+    refundable: bool      # a missed balance refunds the deposit
+    coupons_on_balance: bool
+    text: str
+
+
+def rules_of(c: Campaign) -> Rules:
+    if c.pickup_from is not None:
+        pickup = f"{to_shanghai(c.pickup_from):%m月%d日}起"
+    else:
+        pickup = f"付尾款后 {c.pickup_after_days} 天起" if c.pickup_after_days else "付尾款后即可"
+    return Rules(c.full_price_fen, c.deposit_fen, c.deposit_value_fen, c.balance_fen,
+                 window_text(c.deposit_starts_at, c.deposit_ends_at), window_text(c.balance_starts_at, c.balance_ends_at),
+                 pickup, c.missed_balance is MissedBalance.REFUND, c.coupons_on_balance, c.rules)
+
+
+def campaigns_for_product(merchant_id: int, product_id: int, now: datetime) -> list[Campaign]:
+    """Active pre-sales of the product whose balance window has not closed (the page shows when deposits open)."""
+    return list(db.session.execute(
+        sa.select(Campaign).join(Sku, Sku.id == Campaign.sku_id)
+        .where(Campaign.merchant_id == merchant_id, Sku.product_id == product_id,
+               Campaign.status == CampaignStatus.ACTIVE, Campaign.deposit_ends_at > now)
+        .order_by(Campaign.deposit_starts_at)).scalars())
+
+
+def taking_deposits(c: Campaign, now: datetime) -> bool:
+    return c.status is CampaignStatus.ACTIVE and c.deposit_starts_at <= now < c.deposit_ends_at
+
+
+def active_campaign(merchant_id: int, campaign_id: int) -> Campaign:
+    c = db.session.get(Campaign, campaign_id)
+    if c is None or c.merchant_id != merchant_id or c.status is CampaignStatus.DRAFT:
+        raise NotFound()
+    return c
+
+
+def taken_by(campaign_id: int, member_id: int) -> int:
+    """Units this member holds in the campaign (placed, deposit paid, or balance paid)."""
+    return db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(PresaleOrder.quantity), 0)).where(
+        PresaleOrder.campaign_id == campaign_id, PresaleOrder.member_id == member_id,
+        PresaleOrder.status.in_([PresaleOrderStatus.PLACED, PresaleOrderStatus.DEPOSIT_PAID,
+                                 PresaleOrderStatus.BALANCE_PAID]))).scalar()
+
+
+def place_deposit(merchant: Merchant, member: Member, campaign_id: int, *, quantity: int, pay_method: PayMethod,
+                  now: datetime) -> Order:
+    """A deposit order for `quantity` units: refused in words outside the deposit window, past the member's
+    limit, or when the campaign's stock is gone. The stock is taken last, by one conditional UPDATE (two
+    shoppers racing for the last unit cannot both win; a CHECK keeps it at zero or above)."""
+    c = active_campaign(merchant.id, campaign_id)
+    if not taking_deposits(c, now):
+        raise PresaleUnavailable(window=window_text(c.deposit_starts_at, c.deposit_ends_at))
+    if quantity < 1 or quantity > c.per_member_limit:
+        raise BadRequest(field="quantity", zh=f"数量须在 1 到 {c.per_member_limit} 之间。",
+                         en=f"Quantity must be 1 to {c.per_member_limit}.")
+    if pay_method is PayMethod.STORE:
+        raise BadRequest(field="pay", zh="预售定金须在线支付。", en="A pre-sale deposit is paid online.")
+    taken = taken_by(c.id, member.id)
+    if taken + quantity > c.per_member_limit:
+        raise PresaleLimit(limit=c.per_member_limit, taken=taken)
+    sku = db.session.execute(sa.select(Sku).where(Sku.id == c.sku_id).options(selectinload(Sku.product))).scalar_one()
+    store = db.session.get(Store, c.store_id)
+    order = staged.place(merchant, store, member, sku, quantity=quantity, full_price_fen=c.full_price_fen,
+                         deposit_fen=c.deposit_fen, deposit_value_fen=c.deposit_value_fen,
+                         source=f"presale:{c.id}", pay_method=pay_method)
+    db.session.add(PresaleOrder(order_id=order.id, campaign_id=c.id, member_id=member.id, quantity=quantity,
+                                status=PresaleOrderStatus.PLACED, created_at=now))
+    db.session.flush()
+    got = db.session.execute(
+        sa.update(Campaign).where(Campaign.id == c.id, Campaign.stock_left >= quantity)
+        .values(stock_left=Campaign.stock_left - quantity).execution_options(synchronize_session=False)).rowcount
+    if got != 1:
+        raise PresaleSoldOut()
+    return order
+
+
+def presale_of(order_id: int) -> PresaleOrder | None:
+    return db.session.execute(sa.select(PresaleOrder).where(PresaleOrder.order_id == order_id)).scalar_one_or_none()
+
+
+def campaign_of(order: Order) -> Campaign | None:
+    p = presale_of(order.id)
+    return db.session.get(Campaign, p.campaign_id) if p else None
+
+
+def may_pay_balance(order: Order, now: datetime) -> None:
+    """orders.staged asks before opening the balance payment: only inside the balance window."""
+    staged.refuse_unless_deposit_paid(order)
+    c = campaign_of(order)
+    if c is not None and not (c.balance_starts_at <= now < c.balance_ends_at):
+        raise BalanceNotOpen(window=window_text(c.balance_starts_at, c.balance_ends_at))
+
+
+def pickup_from(c: Campaign, balance_paid_at: datetime) -> datetime:
+    """The moment the pickup voucher becomes valid: the campaign's date, or the start of the Shanghai day N
+    days after the balance was paid."""
+    if c.pickup_from is not None:
+        return c.pickup_from
+    return max(balance_paid_at, start_of_day(shanghai_today(balance_paid_at) + timedelta(days=c.pickup_after_days or 0)))
+
+
+def hand_over_from(order: Order, paid_at: datetime) -> datetime | None:
+    c = campaign_of(order)
+    return pickup_from(c, paid_at) if c is not None else None
+
+
+def register_with_orders() -> None:
+    staged.register(may_pay_balance=may_pay_balance, hand_over_from=hand_over_from)
+
+
+def yuan_text(fen: int) -> str:
+    return f"¥{yuan(fen)}"
