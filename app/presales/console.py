@@ -8,7 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.catalog.models import Product, Sku
+from app.catalog.models import Product, Sku, catalog_changed
 from app.core.errors import BadRequest
 from app.extensions import db
 from app.members.models import Member
@@ -90,6 +90,7 @@ def check(scope: Scope, d: CampaignInput) -> None:
 
 def save_campaign(scope: Scope, campaign_id: int | None, d: CampaignInput) -> Campaign:
     check(scope, d)
+    catalog_changed([scope.merchant_id])  # the product pages list pre-sales with the catalog snapshot
     values = {name: getattr(d, name) for name in FIELDS}
     values["title"] = d.title[:60]
     if campaign_id is None:

@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from app.catalog.models import Product, Sku
+from app.catalog.models import Sku
 from app.core.clock import shanghai_today, start_of_day, to_shanghai
 from app.core.errors import BadRequest, NotFound
-from app.core.money import yuan
 from app.extensions import db
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
@@ -49,15 +48,6 @@ def rules_of(c: Campaign) -> Rules:
     return Rules(c.full_price_fen, c.deposit_fen, c.deposit_value_fen, c.balance_fen,
                  window_text(c.deposit_starts_at, c.deposit_ends_at), window_text(c.balance_starts_at, c.balance_ends_at),
                  pickup, c.missed_balance is MissedBalance.REFUND, c.coupons_on_balance, c.rules)
-
-
-def campaigns_for_product(merchant_id: int, product_id: int, now: datetime) -> list[Campaign]:
-    """Active pre-sales of the product whose balance window has not closed (the page shows when deposits open)."""
-    return list(db.session.execute(
-        sa.select(Campaign).join(Sku, Sku.id == Campaign.sku_id)
-        .where(Campaign.merchant_id == merchant_id, Sku.product_id == product_id,
-               Campaign.status == CampaignStatus.ACTIVE, Campaign.deposit_ends_at > now)
-        .order_by(Campaign.deposit_starts_at)).scalars())
 
 
 def taking_deposits(c: Campaign, now: datetime) -> bool:
@@ -145,5 +135,45 @@ def register_with_orders() -> None:
     staged.register(may_pay_balance=may_pay_balance, hand_over_from=hand_over_from)
 
 
-def yuan_text(fen: int) -> str:
-    return f"¥{yuan(fen)}"
+@dataclass(frozen=True)
+class Card:
+    """A pre-sale as the product page lists it (kept with the catalog snapshot: no ORM rows)."""
+    id: int
+    title: str
+    sku_id: int
+    deposit_starts_at: datetime
+    deposit_ends_at: datetime
+    rules: Rules
+
+
+def cards_for_product(merchant_id: int, product_id: int) -> tuple[Card, ...]:
+    """Active pre-sales of a product, deposits not yet closed at the time of reading (the page filters by now)."""
+    rows = db.session.execute(
+        sa.select(Campaign).join(Sku, Sku.id == Campaign.sku_id)
+        .where(Campaign.merchant_id == merchant_id, Sku.product_id == product_id,
+               Campaign.status == CampaignStatus.ACTIVE).order_by(Campaign.deposit_starts_at)).scalars()
+    return tuple(Card(c.id, c.title, c.sku_id, c.deposit_starts_at, c.deposit_ends_at, rules_of(c)) for c in rows)
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """What the order page says about a pre-sale order: the rules agreed to, and what is due when."""
+    campaign: Campaign
+    presale: PresaleOrder
+    rules: Rules
+    deposit_fen: int
+    balance_fen: int
+    balance_open: bool      # the window is open now: 支付尾款
+    balance_soon: bool      # not yet open
+    pickup_from: datetime | None
+
+
+def order_view(order: Order, now: datetime) -> OrderView | None:
+    p = presale_of(order.id)
+    if p is None:
+        return None
+    c = db.session.get(Campaign, p.campaign_id)
+    return OrderView(c, p, rules_of(c), order.deposit_fen, order.total_fen - order.deposit_fen,
+                     p.status is PresaleOrderStatus.DEPOSIT_PAID and c.balance_starts_at <= now < c.balance_ends_at,
+                     p.status is PresaleOrderStatus.DEPOSIT_PAID and now < c.balance_starts_at,
+                     order.hand_over_from or c.pickup_from)

@@ -27,6 +27,7 @@ from app.orders.models import Fulfilment, Order, OrderStatus, status_label_for
 from app.payments.models import PayMethod
 from app.payments import service as payments
 from app.payments.providers import online_method
+from app.presales import service as presales
 from app.vouchers import codes
 from app.vouchers.models import Voucher
 from app.vouchers.service import effective_status
@@ -221,6 +222,7 @@ def order_page(order_id: int):
         reasons=DELIVERY_REFUND_REASONS if order.is_delivery else REFUND_REASONS,
         OrderStatus=OrderStatus, labels=labels,
         rotate_seconds=current_app.config["QR_ROTATE_SECONDS"],
+        presale=presales.order_view(order, now) if order.is_presale else None,
     )
 
 
