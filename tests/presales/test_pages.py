@@ -87,3 +87,7 @@ def test_deposit_balance_pickup_through_the_pages(frozen, app, world, campaign):
     page = me.get(f"/orders/{order_id}").get_data(as_text=True)
     assert 'data-testid="pickup"' in page and "11-27 起" in page
     assert 'data-testid="refund-button"' not in page  # a pre-sale is refunded by the store
+    r = me.post(f"/orders/{order_id}/refund", data={"reason": "不想要了"})
+    assert r.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).status is OrderStatus.READY

@@ -34,3 +34,4 @@ def _console_helpers():
 
 from app.web.console import audit, auth, home, keys, orders, settings, staff, stock, stores, vouchers  # noqa: E402,F401
 from app.web.console import categories, product_import, product_parts, products  # noqa: E402,F401
+from app.web.console import presales  # noqa: E402,F401

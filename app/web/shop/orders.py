@@ -239,6 +239,8 @@ def order_cancel(order_id: int):
 def order_refund(order_id: int):
     """Full refund, or per line: fields qty_<line id>. A reason is required."""
     order, _ = own_order(order_id)
+    if order.is_presale:
+        raise BadRequest(field="order", zh="预售订单请联系门店退款。", en="Ask the store to refund a pre-sale order.")
     form = parse_form(RefundForm, request.form)
     if not form.full_reason:
         raise BadRequest(field="reason", zh="请选择退款原因。", en="Choose a reason for the refund.")
