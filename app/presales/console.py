@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.catalog.models import Product, Sku, catalog_changed
+from app.core import tasks
 from app.core.errors import BadRequest
 from app.extensions import db
 from app.members.models import Member
@@ -142,3 +143,37 @@ def orders_of(scope: Scope, campaign_id: int) -> list[tuple]:
         for r in db.session.execute(sa.select(Refund).where(Refund.order_id.in_([o.id for _, o, _ in rows]))).scalars():
             refunds.setdefault(r.order_id, []).append(r)
     return [(p, o, m.display_name, refunds.get(o.id, [])) for p, o, m in rows]
+
+
+# ---------------------------------------------------------------- demo only (the web door refuses in production)
+
+def _depositors(campaign_id: int) -> list[int]:
+    return list(db.session.execute(sa.select(PresaleOrder.order_id).where(
+        PresaleOrder.campaign_id == campaign_id, PresaleOrder.status == PresaleOrderStatus.DEPOSIT_PAID)).scalars())
+
+
+def demo_open_balance(scope: Scope, campaign_id: int, now: datetime) -> None:
+    """Demo: deposits close and the balance window opens now, so a newcomer need not wait for it; depositors
+    are told as when the window opens by itself."""
+    c = scope.get(Campaign, campaign_id)
+    if not c.deposit_starts_at < now < c.balance_starts_at:
+        _refuse("balance_starts_at", "只能在定金开始后、尾款开始前提前开始尾款。",
+                "The balance can only be brought forward after deposits opened and before it started.")
+    audit.change(scope, c, {"deposit_ends_at": min(c.deposit_ends_at, now), "balance_starts_at": now},
+                 fields=("deposit_ends_at", "balance_starts_at"), action="presale.demo_open_balance",
+                 object_type="presale_campaign")
+    catalog_changed([scope.merchant_id])
+    for order_id in _depositors(c.id):
+        tasks.enqueue("presales.announce_if_due", order_id)
+
+
+def demo_close_balance(scope: Scope, campaign_id: int, now: datetime) -> None:
+    """Demo: the balance window closes now; every unpaid balance is settled by the campaign's rule."""
+    c = scope.get(Campaign, campaign_id)
+    if not c.balance_starts_at < now < c.balance_ends_at:
+        _refuse("balance_ends_at", "只能在尾款支付期间提前结束尾款。",
+                "The balance window can only be closed early while it is open.")
+    audit.change(scope, c, {"balance_ends_at": now}, fields=("balance_ends_at",),
+                 action="presale.demo_close_balance", object_type="presale_campaign")
+    for order_id in _depositors(c.id):
+        tasks.enqueue("presales.settle_if_missed", order_id)

@@ -100,6 +100,7 @@ RULES: dict[str, set[str] | None] = {
     "console.presale": BROWSE,
     "console.presale_new": EDITORS,
     "console.presale_edit": EDITORS,
+    "console.presale_demo": EDITORS,
 }
 # ids of rows a store manager sees for the whole merchant (no "another store" check for them) ...
 MERCHANT_WIDE_IDS = ("key_id", "product_id", "category_id", "sku_id", "photo_id")
@@ -123,7 +124,7 @@ def _presale_at(merchant, store, nickname):
     campaign = make_campaign(merchant, product.skus[0], store)
     presales.place_deposit(merchant, make_member(merchant, nickname), campaign.id, quantity=1,
                            pay_method=PayMethod.SANDBOX, now=now_utc())
-    return {"presale_id": campaign.id}
+    return {"presale_id": campaign.id, "step": "open-balance"}
 
 
 def _order_at(merchant, store, nickname):

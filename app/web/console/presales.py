@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from pydantic import Field, field_validator
 
 from app.catalog.models import Product, Sku
-from app.core.clock import parse_instant
+from app.core.clock import now_utc, parse_instant
 from app.core.database import rollback
 from app.core.errors import DomainError
 from app.core.i18n import N_
@@ -140,4 +140,20 @@ def presale(presale_id: int):
         "console/presale.html", c=campaign, sku=sku, product=db.session.get(Product, sku.product_id),
         store=db.session.get(Store, campaign.store_id), rows=ps.orders_of(scope(), campaign.id),
         counts=ps.counts(scope()).get(campaign.id, {}), labels=STATUS_LABELS, order_labels=PRESALE_LABELS,
-        missed_labels=MISSED_LABELS, refund_labels=REFUND_LABELS, S=PresaleOrderStatus)
+        missed_labels=MISSED_LABELS, refund_labels=REFUND_LABELS, S=PresaleOrderStatus,
+        demo=current_app.config["APP_ENV"] != "production")
+
+
+@bp.post("/presales/<id:presale_id>/demo/<step>")
+@console_view(Area.CAMPAIGNS, Action.EDIT)
+def presale_demo(presale_id: int, step: str):
+    """Demo only: open the balance window now, or close it now (a missed balance), without waiting for it."""
+    if current_app.config["APP_ENV"] == "production" or step not in ("open-balance", "close-balance"):
+        abort(404)
+    campaign = scope().get(Campaign, presale_id)
+    try:
+        (ps.demo_open_balance if step == "open-balance" else ps.demo_close_balance)(scope(), campaign.id, now_utc())
+    except DomainError as exc:
+        rollback()
+        flash(exc.message(g.lang))
+    return redirect(url_for("console.presale", presale_id=campaign.id), 303)
