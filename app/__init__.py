@@ -46,6 +46,8 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     from app import models  # noqa: F401  (register every table on the metadata)
     from app.core import tasks
     from app.orders import receivers
+    from app.coupons import receivers as coupon_receivers
+    from app.coupons import tasks as _coupon_tasks  # noqa: F401
     from app.orders import tasks as _order_tasks  # noqa: F401  (each domain declares its tasks)
     from app.payments import tasks as _payment_tasks  # noqa: F401
     from app.presales import receivers as presale_receivers
@@ -53,6 +55,7 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
 
     receivers.connect()
     presale_receivers.connect()
+    coupon_receivers.connect()
     tasks.init_app(app)
     from app.web import register_blueprints
     from app.web.errors import init_app as init_errors

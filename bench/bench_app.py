@@ -7,6 +7,10 @@
 * POST /bench/bare-update  {code, store_id, idempotency_key}: the conditional UPDATE that takes the use
                            (by code, RETURNING id) plus one INSERT INTO redemptions, one commit, Core
                            only: the database ceiling for redeem.
+* POST /bench/bare-claim   {campaign_id, member_id, code}: the conditional increment of the campaign's
+                           claimed count (`WHERE claimed < quota`) plus the INSERTs of the voucher and the
+                           coupon row, one commit, Core only, no member limits, no checks: the ceiling for
+                           a coupon claim (bench.claim).
 * GET  /bench/bare-page/<product_id>  ONE query (the product joined with its active SKUs, Core, built
                            once) and a small template file (bench/templates/bare_page.html) through
                            render_template: the ceiling for a server-rendered shop page (bench.shop).
@@ -26,6 +30,7 @@ from app import create_app
 from app.core.clock import now_utc
 from app.core.errors import ConfigError
 from app.catalog.models import Product, Sku
+from app.coupons.models import Campaign, Coupon
 from app.extensions import db
 from app.vouchers.models import Redemption, Voucher
 
@@ -83,6 +88,29 @@ def bare_update():
             uses_left_after=won.uses_left, status_after=getattr(won.status, "value", won.status),
         ))
     return jsonify({"voucher_id": won.id, "uses_left": won.uses_left, "status": getattr(won.status, "value", won.status)})
+
+
+C = Campaign.__table__
+CP = Coupon.__table__
+
+
+@bp.post("/bare-claim")
+def bare_claim():
+    data = request.get_json(silent=True) or {}
+    now = now_utc()
+    with db.engine.begin() as conn:
+        won = conn.execute(sa.update(C).where(C.c.id == int(data["campaign_id"]), C.c.claimed < C.c.quota)
+                           .values(claimed=C.c.claimed + 1).returning(C.c.merchant_id)).one_or_none()
+        if won is None:
+            return jsonify({"error": "sold_out"}), 409
+        voucher_id = conn.execute(sa.insert(V).values(
+            merchant_id=won.merchant_id, code=str(data["code"])[:16], title="bench", handover="", value_fen=500,
+            note="", source="coupon", member_id=int(data["member_id"]), status="issued", uses_total=1, uses_left=1,
+            valid_from=now, valid_until=None, all_stores=True, static_qr=False, created_at=now, updated_at=now,
+        ).returning(V.c.id)).scalar_one()
+        conn.execute(sa.insert(CP).values(merchant_id=won.merchant_id, campaign_id=int(data["campaign_id"]),
+                                          voucher_id=voucher_id, member_id=int(data["member_id"]), claimed_at=now))
+    return jsonify({"voucher_id": voucher_id})
 
 
 @bp.get("/bare-page/<int:product_id>")

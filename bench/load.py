@@ -47,7 +47,8 @@ def codes_needed(requests: int, connections: int) -> int:
 
 
 def _check_codes(sc: Scenario, requests: int, connections: int) -> None:
-    uses = "@CODE@" in sc.path or (sc.body is not None and "@CODE@" in sc.body)
+    uses = "@CODE@" in sc.path or (sc.body is not None and "@CODE@" in sc.body) or \
+        any("@CODE@" in v for v in sc.headers.values())
     if uses and not sc.codes:
         raise ValueError(f"{sc.name}: @CODE@ without codes")
     if uses and not sc.cycle and len(sc.codes) < codes_needed(requests, connections):
@@ -149,9 +150,10 @@ def run_python(sc: Scenario, base: str, requests: int, connections: int, max_sec
                 break
             code = my_codes[i] if my_codes else ""
             body = sc.body.replace("@CODE@", code) if sc.body is not None else None
+            sent = {k: v.replace("@CODE@", code) for k, v in headers.items()} if code else headers
             t0 = time.perf_counter()
             try:
-                conn.request(sc.method, sc.path.replace("@CODE@", code), body=body, headers=headers)
+                conn.request(sc.method, sc.path.replace("@CODE@", code), body=body, headers=sent)
                 resp = conn.getresponse()
                 data = resp.read()
             except OSError:

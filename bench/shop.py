@@ -70,9 +70,18 @@ def catalog(db_url: str) -> dict:
     return {"products": products, "stores": stores, "race_sku": skus[0], "order_sku": skus[1]}
 
 
+def browser() -> requests.Session:
+    """A cookie jar with the shop's CSRF pair, as a phone has once a page with a form set it (app.web.csrf)."""
+    s = requests.Session()
+    token = "bench" + "0" * 27
+    s.cookies.set("csrf", token)
+    s.headers["X-CSRFToken"] = token
+    return s
+
+
 def member_cookie(base: str, slug: str) -> str:
     """A signed-in member's session cookie (demo sign-in), as WeChat shoppers all are."""
-    s = requests.Session()
+    s = browser()
     r = s.post(f"{base}/m/{slug}/signin/demo", data={"nickname": "压测会员", "next": f"/m/{slug}/"}, timeout=30)
     _expect(r, (200,), "demo sign-in")
     return "; ".join(f"{c.name}={c.value}" for c in s.cookies)
@@ -163,7 +172,7 @@ class Shopper:
     page read for its nonce."""
 
     def __init__(self, base: str, slug: str, nickname: str):
-        self.base, self.slug, self.http = base, slug, requests.Session()
+        self.base, self.slug, self.http = base, slug, browser()
         self.nonce = self.pickup_at = ""
         r = self.http.post(f"{base}/m/{slug}/signin/demo", data={"nickname": nickname, "next": f"/m/{slug}/"},
                            allow_redirects=False, timeout=60)

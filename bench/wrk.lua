@@ -44,6 +44,8 @@ function init(args)
     end
   end
   if template ~= "-" then hdrs["Content-Type"] = "application/json" end
+  per_request_headers = false
+  for _, v in pairs(hdrs) do if v:find("@CODE@", 1, true) then per_request_headers = true end end
   local codes_file = workdir .. "/codes-" .. tid .. ".txt"
   if exists(codes_file) then
     for line in io.lines(codes_file) do codes[#codes + 1] = line end
@@ -55,15 +57,19 @@ function request()
     t_start = now()
     wrk.thread:set("t_start", t_start)
   end
-  local p, body = path, nil
+  local p, body, h = path, nil, hdrs
   if template ~= "-" then body = template end
   if #codes > 0 then
     i = i + 1
     local code = codes[((i - 1) % #codes) + 1]
     p = p:gsub("@CODE@", code)
     if body then body = body:gsub("@CODE@", code) end
+    if per_request_headers then  -- a header with @CODE@ (a session cookie per request): a copy per request
+      h = {}
+      for k, v in pairs(hdrs) do h[k] = v:gsub("@CODE@", function() return code end) end
+    end
   end
-  return wrk.format(method, p, hdrs, body)
+  return wrk.format(method, p, h, body)
 end
 
 function response(status, headers, body)

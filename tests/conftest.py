@@ -10,6 +10,7 @@ os.environ.setdefault("HUEY_IMMEDIATE", "1")
 from datetime import datetime, timezone
 from pathlib import Path
 
+import flask
 import pytest
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -17,7 +18,12 @@ from app import create_app
 from app.core import clock
 from app.extensions import allowance, db as _db
 from tests.support.databases import base_url, fresh_database
+from tests.support.csrf import CsrfClient
 from tests.support.proxy import tcp_proxy  # noqa: F401  (a fixture: cut and restore real TCP connections)
+
+# Test clients carry the shop's CSRF cookie and header, as a browser that loaded the form would
+# (tests/web/test_csrf.py checks the refusals with a client that does not).
+flask.Flask.test_client_class = CsrfClient
 
 FROZEN_AT = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
 

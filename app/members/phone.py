@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import DomainError
 from app.extensions import allowance, db
+from app.members import signals
 from app.members.models import MAX_CODE_ATTEMPTS as MAX_ATTEMPTS, Member, PhoneCode
 
 CODE_TTL = timedelta(minutes=5)
@@ -118,10 +119,11 @@ def request_code(member: Member, raw_phone: str, *, secret: str, limits: str, no
     if member.phone == phone:
         raise PhoneUnchanged()
     owner = db.session.execute(
-        sa.select(Member.id).where(Member.merchant_id == member.merchant_id, Member.phone == phone)
+        sa.select(Member.id).where(Member.merchant_id == member.merchant_id, Member.phone == phone,
+                                   sa.not_(_PLACEHOLDER))
     ).scalar_one_or_none()
     if owner is not None:
-        raise PhoneTaken()
+        raise PhoneTaken()  # a member made for the number alone is no owner: confirming takes it over
     _take_allowance(phone, limits)
     # Earlier codes for this number stop working: only the newest text counts.
     db.session.execute(
@@ -181,6 +183,7 @@ def confirm(member: Member, raw_phone: str, code: str, *, secret: str, now: date
         sa.update(PhoneCode).where(PhoneCode.id == latest, PhoneCode.used_at.is_(None)).values(used_at=now))
     if used.rowcount != 1:
         raise CodeExpired()  # the same code confirmed by a parallel request a moment ago
+    _absorb_placeholder(member, phone)
     try:
         with db.session.begin_nested():
             member.phone = phone
@@ -188,3 +191,22 @@ def confirm(member: Member, raw_phone: str, code: str, *, secret: str, now: date
     except IntegrityError:
         raise PhoneTaken() from None
     return Confirmation(True)
+
+
+# A member made for a phone number alone (app.members.service.member_for_phone): no WeChat identity.
+_PLACEHOLDER = sa.and_(Member.openid.is_(None), Member.unionid.is_(None), Member.is_demo.is_(False))
+
+
+def _absorb_placeholder(member: Member, phone: str) -> None:
+    """The number is held by a member made for it alone (no WeChat identity: a coupon was sent to the number
+    before its owner signed in): the person proving the number now is that member. Its holdings move to
+    `member` (signals.absorbed; vouchers and coupons move theirs) and the placeholder lets go of the number.
+    A number held by a real member stays theirs (phone_taken)."""
+    holder = db.session.execute(sa.select(Member).where(
+        Member.merchant_id == member.merchant_id, Member.phone == phone, Member.id != member.id, _PLACEHOLDER)
+    ).scalar_one_or_none()
+    if holder is None:
+        return
+    signals.absorbed.send(holder.id, into=member.id)
+    holder.phone = None
+    db.session.flush()

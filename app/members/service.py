@@ -137,3 +137,13 @@ def change_points(member_id: int, delta: int, *, reason: str, ref: str) -> int |
     if member is not None:
         db.session.expire(member, ["points"])
     return before + applied
+
+
+def member_for_phone(merchant_id: int, phone: str) -> Member:
+    """The merchant's member holding `phone` (normalised by the caller), made when none does: a coupon sent to
+    a number not yet known waits there. Safe when two sends race: the unique (merchant, phone) decides."""
+    db.session.execute(insert_ignoring_conflict(Member, dict(
+        merchant_id=merchant_id, phone=phone, nickname="", avatar_url="", points=0, is_demo=False,
+        created_at=now_utc()), ["merchant_id", "phone"]))
+    return db.session.execute(
+        sa.select(Member).where(Member.merchant_id == merchant_id, Member.phone == phone)).scalar_one()

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Product, Sku, StoreStock
+from app.coupons import checkout as coupons
 from app.core import states, tasks
 from app.core.clock import end_of_day, now_utc, shanghai_today, to_shanghai
 from app.core.errors import BadRequest, NotFound
@@ -84,8 +85,10 @@ def place_order(
     merchant: Merchant, store: Store, member: Member, lines: list[LineRequest], *,
     pay_method: PayMethod, fulfilment: Fulfilment = Fulfilment.PICKUP, pickup_at: datetime | None = None,
     delivery_address: str | None = None, delivery_lat: float | None = None, delivery_lng: float | None = None,
-    delivery_phone: str | None = None, note: str = "",
+    delivery_phone: str | None = None, note: str = "", coupon_id: int | None = None,
 ) -> Order:
+    """Places the order; with `coupon_id`, one of the member's coupons is applied by the quote and spent in
+    this transaction (app.coupons.checkout). An order that comes to ¥0 is paid at once, without a provider."""
     now = now_utc()
     if store.merchant_id != merchant.id or member.merchant_id != merchant.id or not store.active:
         raise NotFound()
@@ -137,7 +140,10 @@ def place_order(
         if problems:
             raise FieldErrors(problems)
 
-    quoted = quote([(skus[sku_id], qty) for sku_id, qty in wanted.items()], member=member)
+    basket = [(skus[sku_id], qty) for sku_id, qty in wanted.items()]
+    discounts = [coupons.chosen(member.id, merchant.id, store.id, coupon_id, basket, member=member, now=now)] \
+        if coupon_id is not None else []
+    quoted = quote(basket, member=member, discounts=discounts)
     order_lines = []
     for priced in quoted.lines:
         sku = skus[priced.sku_id]
@@ -161,7 +167,14 @@ def place_order(
     db.session.flush()
     db.session.add(OrderEvent(order_id=order.id, kind=OrderEventKind.PLACED, status_before=None,
                               status_after=order.status.value, created_at=now))
-    if pay_method is PayMethod.STORE:
+    if discounts:
+        coupons.use(coupon_id, order.id, order.number, now=now)
+    if quoted.payable_fen == 0:
+        # Nothing to pay (a coupon covered it): confirmed now, no payment provider is asked for ¥0.
+        order.expires_at = None
+        if _transition(order, OrderStatus.READY, OrderEventKind.PAID, ready_at=now, paid_at=now, expires_at=None):
+            _issue_pickup_voucher(order, now)
+    elif pay_method is PayMethod.STORE:
         # Pay at the store: the voucher is issued now and the counter collects the amount due.
         order.expires_at = None
         _make_ready(order, now, kind=OrderEventKind.PAY_AT_STORE)
@@ -279,6 +292,7 @@ def cancel(order: Order, *, reason: str, now: datetime | None = None,
     _return_stock(order, {l.sku_id: l.open_quantity for l in order.lines})
     payments.close_open_payments(order.id)
     signals.cancelled.send(order, now=now)
+    coupons.give_back(order.id, order.number, now=now)
     return True
 
 
@@ -350,8 +364,11 @@ def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = Non
         db.session.expire(line)
     if all(l.open_quantity == 0 for l in order.lines):
         _transition(order, OrderStatus.REFUNDED, OrderEventKind.REFUNDED, note=reason, refunded_at=now)
+        coupons.give_back(order.id, order.number, now=now)
     else:
         _issue_pickup_voucher(order, now)
+    if amount == 0:
+        return None  # a ¥0 order (a coupon paid for it): nothing goes back to a provider
     merchant = db.session.get(Merchant, order.merchant_id)
     points = amount // merchant.fen_per_point
     rows = payments.request_refund(merchant_id=order.merchant_id, order_id=order.id, amount_fen=amount, reason=reason)

@@ -18,10 +18,10 @@ from app.merchants.models import Store
 from app.merchants.scope import Scope, register
 from app.orders.models import Order
 from app.payments.models import Refund
-from app.presales.models import Campaign, CampaignStatus, MissedBalance, PresaleOrder, PresaleOrderStatus
+from app.presales.models import PresaleCampaign, CampaignStatus, MissedBalance, PresaleOrder, PresaleOrderStatus
 
 # A store manager reads the pre-sales picked up at their store; editing is not theirs (the permission table).
-register(Campaign, lambda scope: [Campaign.store_id == scope.store_id])
+register(PresaleCampaign, lambda scope: [PresaleCampaign.store_id == scope.store_id])
 
 FIELDS = ("title", "sku_id", "store_id", "full_price_fen", "deposit_fen", "deposit_value_fen", "deposit_starts_at",
           "deposit_ends_at", "balance_starts_at", "balance_ends_at", "pickup_from", "pickup_after_days",
@@ -89,22 +89,22 @@ def check(scope: Scope, d: CampaignInput) -> None:
         _refuse("stock_total", "预售库存与每人限购须为正数。", "Stock and the per-person limit must be positive.")
 
 
-def save_campaign(scope: Scope, campaign_id: int | None, d: CampaignInput) -> Campaign:
+def save_campaign(scope: Scope, campaign_id: int | None, d: CampaignInput) -> PresaleCampaign:
     check(scope, d)
     catalog_changed([scope.merchant_id])  # the product pages list pre-sales with the catalog snapshot
     values = {name: getattr(d, name) for name in FIELDS}
     values["title"] = d.title[:60]
     if campaign_id is None:
-        campaign = Campaign(merchant_id=scope.merchant_id, stock_left=d.stock_total, **values)
+        campaign = PresaleCampaign(merchant_id=scope.merchant_id, stock_left=d.stock_total, **values)
         db.session.add(campaign)
         db.session.flush()
         audit.record(scope, "presale.create", "presale_campaign", campaign.id, after=audit.summary(campaign, FIELDS))
         return campaign
-    campaign = scope.get(Campaign, campaign_id)
+    campaign = scope.get(PresaleCampaign, campaign_id)
     delta = d.stock_total - campaign.stock_total
     # The units left move by the change of the total, never below zero (deposits may be landing meanwhile).
-    moved = db.session.execute(sa.update(Campaign).where(Campaign.id == campaign.id, Campaign.stock_left + delta >= 0)
-                               .values(stock_left=Campaign.stock_left + delta)
+    moved = db.session.execute(sa.update(PresaleCampaign).where(PresaleCampaign.id == campaign.id, PresaleCampaign.stock_left + delta >= 0)
+                               .values(stock_left=PresaleCampaign.stock_left + delta)
                                .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         held = campaign.stock_total - campaign.stock_left
@@ -115,8 +115,8 @@ def save_campaign(scope: Scope, campaign_id: int | None, d: CampaignInput) -> Ca
     return campaign
 
 
-def campaigns(scope: Scope) -> list[Campaign]:
-    return list(db.session.execute(scope.select(Campaign).order_by(Campaign.id.desc())).scalars())
+def campaigns(scope: Scope) -> list[PresaleCampaign]:
+    return list(db.session.execute(scope.select(PresaleCampaign).order_by(PresaleCampaign.id.desc())).scalars())
 
 
 def counts(scope: Scope) -> dict[int, dict[PresaleOrderStatus, int]]:
@@ -133,7 +133,7 @@ def counts(scope: Scope) -> dict[int, dict[PresaleOrderStatus, int]]:
 
 def orders_of(scope: Scope, campaign_id: int) -> list[tuple]:
     """A campaign's orders: (presale order, order, member name, refunds)."""
-    campaign = scope.get(Campaign, campaign_id)
+    campaign = scope.get(PresaleCampaign, campaign_id)
     rows = db.session.execute(
         sa.select(PresaleOrder, Order, Member).join(Order, Order.id == PresaleOrder.order_id)
         .join(Member, Member.id == PresaleOrder.member_id)
@@ -155,7 +155,7 @@ def _depositors(campaign_id: int) -> list[int]:
 def demo_open_balance(scope: Scope, campaign_id: int, now: datetime) -> None:
     """Demo: deposits close and the balance window opens now, so a newcomer need not wait for it; depositors
     are told as when the window opens by itself."""
-    c = scope.get(Campaign, campaign_id)
+    c = scope.get(PresaleCampaign, campaign_id)
     if not c.deposit_starts_at < now < c.balance_starts_at:
         _refuse("balance_starts_at", "只能在定金开始后、尾款开始前提前开始尾款。",
                 "The balance can only be brought forward after deposits opened and before it started.")
@@ -169,7 +169,7 @@ def demo_open_balance(scope: Scope, campaign_id: int, now: datetime) -> None:
 
 def demo_close_balance(scope: Scope, campaign_id: int, now: datetime) -> None:
     """Demo: the balance window closes now; every unpaid balance is settled by the campaign's rule."""
-    c = scope.get(Campaign, campaign_id)
+    c = scope.get(PresaleCampaign, campaign_id)
     if not c.balance_starts_at < now < c.balance_ends_at:
         _refuse("balance_ends_at", "只能在尾款支付期间提前结束尾款。",
                 "The balance window can only be closed early while it is open.")

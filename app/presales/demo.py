@@ -11,7 +11,7 @@ from app.catalog.models import Sku
 from app.core.clock import now_utc
 from app.extensions import db
 from app.merchants.models import Merchant, Store
-from app.presales.models import Campaign, CampaignStatus, MissedBalance
+from app.presales.models import PresaleCampaign, CampaignStatus, MissedBalance
 
 RULES = ("定金 ¥20 抵 ¥50，尾款 ¥148。每人限 2 只。\n"
          "付尾款后即可到人民广场店自提；未在尾款时间内支付尾款，定金原路退回。\n"
@@ -19,11 +19,11 @@ RULES = ("定金 ¥20 抵 ¥50，尾款 ¥148。每人限 2 只。\n"
 
 
 def load(merchant: Merchant, store: Store, sku: Sku) -> list[dict]:
-    found = list(db.session.execute(sa.select(Campaign).where(Campaign.merchant_id == merchant.id)
-                                    .order_by(Campaign.id)).scalars())
+    found = list(db.session.execute(sa.select(PresaleCampaign).where(PresaleCampaign.merchant_id == merchant.id)
+                                    .order_by(PresaleCampaign.id)).scalars())
     if not found:
         now = now_utc()
-        found = [Campaign(
+        found = [PresaleCampaign(
             merchant_id=merchant.id, sku_id=sku.id, store_id=store.id, title="整只纽约芝士蛋糕 · 预售",
             full_price_fen=19800, deposit_fen=2000, deposit_value_fen=5000,
             deposit_starts_at=now - timedelta(hours=1), deposit_ends_at=now + timedelta(days=14),

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.orders import staged
 from app.orders.models import Order
 from app.presales.models import (
-    PRESALE_TRANSITIONS, Campaign, MissedBalance, PresaleOrder, PresaleOrderStatus,
+    PRESALE_TRANSITIONS, PresaleCampaign, MissedBalance, PresaleOrder, PresaleOrderStatus,
 )
 
 
@@ -27,8 +27,8 @@ def of_order(order_id: int) -> PresaleOrder | None:
 
 
 def _give_back(campaign_id: int, n: int) -> None:
-    db.session.execute(sa.update(Campaign).where(Campaign.id == campaign_id)
-                       .values(stock_left=Campaign.stock_left + n).execution_options(synchronize_session=False))
+    db.session.execute(sa.update(PresaleCampaign).where(PresaleCampaign.id == campaign_id)
+                       .values(stock_left=PresaleCampaign.stock_left + n).execution_options(synchronize_session=False))
 
 
 def on_deposit_paid(order: Order, *, now: datetime) -> None:
@@ -36,7 +36,7 @@ def on_deposit_paid(order: Order, *, now: datetime) -> None:
     if p is None or p.status is not PresaleOrderStatus.PLACED \
             or not states.transition(p, PresaleOrderStatus.DEPOSIT_PAID, PRESALE_TRANSITIONS):
         return
-    c = db.session.get(Campaign, p.campaign_id)
+    c = db.session.get(PresaleCampaign, p.campaign_id)
     # The rows are the record (the campaign's windows, this order's status and announced_at); these messages
     # are the fast path, and the sweeps in presales.tasks catch any that are lost.
     tasks.schedule("presales.announce_if_due", order.id, eta=max(now, c.balance_starts_at))
@@ -64,7 +64,7 @@ def settle_if_missed(order_id: int, *, now: datetime) -> bool:
     p = of_order(order_id)
     if p is None or p.status is not PresaleOrderStatus.DEPOSIT_PAID:
         return False
-    c = db.session.get(Campaign, p.campaign_id)
+    c = db.session.get(PresaleCampaign, p.campaign_id)
     if now < c.balance_ends_at:
         return False
     refund = c.missed_balance is MissedBalance.REFUND
@@ -81,8 +81,8 @@ def settle_if_missed(order_id: int, *, now: datetime) -> bool:
 
 def due_missed(now: datetime, limit: int = 200) -> list[int]:
     return list(db.session.execute(
-        sa.select(PresaleOrder.order_id).join(Campaign, Campaign.id == PresaleOrder.campaign_id)
-        .where(PresaleOrder.status == PresaleOrderStatus.DEPOSIT_PAID, Campaign.balance_ends_at <= now)
+        sa.select(PresaleOrder.order_id).join(PresaleCampaign, PresaleCampaign.id == PresaleOrder.campaign_id)
+        .where(PresaleOrder.status == PresaleOrderStatus.DEPOSIT_PAID, PresaleCampaign.balance_ends_at <= now)
         .order_by(PresaleOrder.order_id).limit(limit)).scalars())
 
 
@@ -91,7 +91,7 @@ def claim_announcement(order_id: int, *, now: datetime) -> bool:
     p = of_order(order_id)
     if p is None or p.status is not PresaleOrderStatus.DEPOSIT_PAID:
         return False
-    c = db.session.get(Campaign, p.campaign_id)
+    c = db.session.get(PresaleCampaign, p.campaign_id)
     if not (c.balance_starts_at <= now < c.balance_ends_at):
         return False
     return db.session.execute(
@@ -102,7 +102,7 @@ def claim_announcement(order_id: int, *, now: datetime) -> bool:
 
 def due_announcements(now: datetime, limit: int = 200) -> list[int]:
     return list(db.session.execute(
-        sa.select(PresaleOrder.order_id).join(Campaign, Campaign.id == PresaleOrder.campaign_id)
+        sa.select(PresaleOrder.order_id).join(PresaleCampaign, PresaleCampaign.id == PresaleOrder.campaign_id)
         .where(PresaleOrder.status == PresaleOrderStatus.DEPOSIT_PAID, PresaleOrder.announced_at.is_(None),
-               Campaign.balance_starts_at <= now, Campaign.balance_ends_at > now)
+               PresaleCampaign.balance_starts_at <= now, PresaleCampaign.balance_ends_at > now)
         .order_by(PresaleOrder.order_id).limit(limit)).scalars())

@@ -35,7 +35,7 @@ MISSED_LABELS = {MissedBalance.FORFEIT: N_("未付尾款定金不退"), MissedBa
 STATUS_LABELS = {CampaignStatus.DRAFT: N_("草稿"), CampaignStatus.ACTIVE: N_("进行中"), CampaignStatus.ENDED: N_("已结束")}
 
 
-class Campaign(db.Model):
+class PresaleCampaign(db.Model):
     __tablename__ = "presale_campaigns"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,7 @@ from app.orders import staged
 from app.orders.models import Order
 from app.payments.models import PayMethod
 from app.presales.errors import BalanceNotOpen, PresaleLimit, PresaleSoldOut, PresaleUnavailable
-from app.presales.models import Campaign, CampaignStatus, MissedBalance, PresaleOrder, PresaleOrderStatus
+from app.presales.models import PresaleCampaign, CampaignStatus, MissedBalance, PresaleOrder, PresaleOrderStatus
 
 
 def window_text(start: datetime, end: datetime) -> str:
@@ -40,7 +40,7 @@ class Rules:
     text: str
 
 
-def rules_of(c: Campaign) -> Rules:
+def rules_of(c: PresaleCampaign) -> Rules:
     if c.pickup_from is not None:
         pickup = f"{to_shanghai(c.pickup_from):%m月%d日}起"
     else:
@@ -50,12 +50,12 @@ def rules_of(c: Campaign) -> Rules:
                  pickup, c.missed_balance is MissedBalance.REFUND, c.coupons_on_balance, c.rules)
 
 
-def taking_deposits(c: Campaign, now: datetime) -> bool:
+def taking_deposits(c: PresaleCampaign, now: datetime) -> bool:
     return c.status is CampaignStatus.ACTIVE and c.deposit_starts_at <= now < c.deposit_ends_at
 
 
-def active_campaign(merchant_id: int, campaign_id: int) -> Campaign:
-    c = db.session.get(Campaign, campaign_id)
+def active_campaign(merchant_id: int, campaign_id: int) -> PresaleCampaign:
+    c = db.session.get(PresaleCampaign, campaign_id)
     if c is None or c.merchant_id != merchant_id or c.status is CampaignStatus.DRAFT:
         raise NotFound()
     return c
@@ -94,8 +94,8 @@ def place_deposit(merchant: Merchant, member: Member, campaign_id: int, *, quant
                                 status=PresaleOrderStatus.PLACED, created_at=now))
     db.session.flush()
     got = db.session.execute(
-        sa.update(Campaign).where(Campaign.id == c.id, Campaign.stock_left >= quantity)
-        .values(stock_left=Campaign.stock_left - quantity).execution_options(synchronize_session=False)).rowcount
+        sa.update(PresaleCampaign).where(PresaleCampaign.id == c.id, PresaleCampaign.stock_left >= quantity)
+        .values(stock_left=PresaleCampaign.stock_left - quantity).execution_options(synchronize_session=False)).rowcount
     if got != 1:
         raise PresaleSoldOut()
     return order
@@ -105,9 +105,9 @@ def presale_of(order_id: int) -> PresaleOrder | None:
     return db.session.execute(sa.select(PresaleOrder).where(PresaleOrder.order_id == order_id)).scalar_one_or_none()
 
 
-def campaign_of(order: Order) -> Campaign | None:
+def campaign_of(order: Order) -> PresaleCampaign | None:
     p = presale_of(order.id)
-    return db.session.get(Campaign, p.campaign_id) if p else None
+    return db.session.get(PresaleCampaign, p.campaign_id) if p else None
 
 
 def may_pay_balance(order: Order, now: datetime) -> None:
@@ -118,7 +118,7 @@ def may_pay_balance(order: Order, now: datetime) -> None:
         raise BalanceNotOpen(window=window_text(c.balance_starts_at, c.balance_ends_at))
 
 
-def pickup_from(c: Campaign, balance_paid_at: datetime) -> datetime:
+def pickup_from(c: PresaleCampaign, balance_paid_at: datetime) -> datetime:
     """The moment the pickup voucher becomes valid: the campaign's date, or the start of the Shanghai day N
     days after the balance was paid."""
     if c.pickup_from is not None:
@@ -149,16 +149,16 @@ class Card:
 def cards_for_product(merchant_id: int, product_id: int) -> tuple[Card, ...]:
     """Active pre-sales of a product, deposits not yet closed at the time of reading (the page filters by now)."""
     rows = db.session.execute(
-        sa.select(Campaign).join(Sku, Sku.id == Campaign.sku_id)
-        .where(Campaign.merchant_id == merchant_id, Sku.product_id == product_id,
-               Campaign.status == CampaignStatus.ACTIVE).order_by(Campaign.deposit_starts_at)).scalars()
+        sa.select(PresaleCampaign).join(Sku, Sku.id == PresaleCampaign.sku_id)
+        .where(PresaleCampaign.merchant_id == merchant_id, Sku.product_id == product_id,
+               PresaleCampaign.status == CampaignStatus.ACTIVE).order_by(PresaleCampaign.deposit_starts_at)).scalars()
     return tuple(Card(c.id, c.title, c.sku_id, c.deposit_starts_at, c.deposit_ends_at, rules_of(c)) for c in rows)
 
 
 @dataclass(frozen=True)
 class OrderView:
     """What the order page says about a pre-sale order: the rules agreed to, and what is due when."""
-    campaign: Campaign
+    campaign: PresaleCampaign
     presale: PresaleOrder
     rules: Rules
     deposit_fen: int
@@ -172,7 +172,7 @@ def order_view(order: Order, now: datetime) -> OrderView | None:
     p = presale_of(order.id)
     if p is None:
         return None
-    c = db.session.get(Campaign, p.campaign_id)
+    c = db.session.get(PresaleCampaign, p.campaign_id)
     return OrderView(c, p, rules_of(c), order.deposit_fen, order.total_fen - order.deposit_fen,
                      p.status is PresaleOrderStatus.DEPOSIT_PAID and c.balance_starts_at <= now < c.balance_ends_at,
                      p.status is PresaleOrderStatus.DEPOSIT_PAID and now < c.balance_starts_at,

@@ -18,7 +18,7 @@ from app.payments import service as payments
 from app.payments.models import PayMethod
 from app.payments.providers import provider_for
 from app.presales import lifecycle
-from app.presales.models import Campaign
+from app.presales.models import PresaleCampaign
 from app.presales.service import window_text
 
 
@@ -95,7 +95,7 @@ def announcement_for(order_id: int) -> dict | None:
     member = db.session.get(Member, order.member_id)
     if not member.openid:
         return None
-    c = db.session.get(Campaign, lifecycle.of_order(order_id).campaign_id)
+    c = db.session.get(PresaleCampaign, lifecycle.of_order(order_id).campaign_id)
     base = current_app.config["APP_BASE_URL"].rstrip("/")
     return {"openid": member.openid, "url": f"{base}/orders/{order.id}", "data": {
         "first": "预售尾款开始支付啦，请在截止前支付尾款", "keyword1": c.title, "keyword2": f"订单 {order.number}",

@@ -27,6 +27,8 @@ class IssueVoucher(Input):
 class Present(Input):
     code: str = Field(min_length=1, max_length=2048)
     uses: int = Field(default=1, ge=1, le=1000)
+    # The bill in fen (分), for a coupon whose discount depends on it (满减, 折扣); ignored for other vouchers.
+    amount_fen: int | None = Field(default=None, ge=0, le=INT_MAX)
 
 
 class Redeem(Present):

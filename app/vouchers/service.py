@@ -282,6 +282,45 @@ def void(voucher: Voucher, *, reason: str) -> Voucher:
     return _end(voucher, VoucherStatus.VOID, EventKind.VOIDED, reason)
 
 
+# ---------------------------------------------------------------- used online (coupons on an order)
+
+def take_online(voucher: Voucher, *, reason: str, now: datetime) -> bool:
+    """Uses up a single-use voucher off the counter (a coupon spent on an online order): one conditional
+    UPDATE from `issued` while valid, so a counter redeeming it at the same instant and this cannot both win.
+    True when this call took it; the ledger says why."""
+    done = states.transition(voucher, VoucherStatus.REDEEMED, TRANSITIONS, updated_at=now, uses_left=0,
+                             where=(Voucher.status == VoucherStatus.ISSUED, Voucher.uses_total == 1,
+                                    Voucher.valid_from <= now,
+                                    sa.or_(Voucher.valid_until.is_(None), Voucher.valid_until > now)))
+    if done:
+        _event(voucher, EventKind.REDEEMED, VoucherStatus.ISSUED, VoucherStatus.REDEEMED, uses_delta=-1,
+               reason=reason)
+    return done
+
+
+def give_back_online(voucher: Voucher, *, reason: str, now: datetime) -> bool:
+    """Undoes `take_online` (its order was cancelled or wholly refunded) while the voucher is still valid;
+    False when it has expired meanwhile (then it stays used) or was not taken."""
+    done = states.transition(voucher, VoucherStatus.ISSUED, TRANSITIONS, updated_at=now, uses_left=1,
+                             where=(Voucher.uses_total == 1,
+                                    sa.or_(Voucher.valid_until.is_(None), Voucher.valid_until > now)))
+    if done:
+        _event(voucher, EventKind.UNDONE, VoucherStatus.REDEEMED, VoucherStatus.ISSUED, uses_delta=1, reason=reason)
+    return done
+
+
+def void_unused(voucher: Voucher, *, reason: str, now: datetime) -> bool:
+    """Voids a voucher still unused and valid (a coupon given to a friend, who gets a new one): one
+    conditional UPDATE, so it cannot cross a redeem or an online use; True when this call voided it."""
+    done = voucher.status is VoucherStatus.ISSUED and states.transition(
+        voucher, VoucherStatus.VOID, TRANSITIONS, updated_at=now,
+        where=(Voucher.status == VoucherStatus.ISSUED, Voucher.uses_left == Voucher.uses_total,
+               sa.or_(Voucher.valid_until.is_(None), Voucher.valid_until > now)))
+    if done:
+        _event(voucher, EventKind.VOIDED, VoucherStatus.ISSUED, VoucherStatus.VOID, reason=reason)
+    return done
+
+
 # ---------------------------------------------------------------- reading
 
 def effective_status(voucher: Voucher, now: datetime) -> str:

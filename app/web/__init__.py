@@ -29,7 +29,7 @@ def register_blueprints(app: Flask) -> None:
     from app.web.health import bp as health_bp
     from app.web.media import bp as media_bp
     from app.web.payments import bp as payments_bp
-    from app.web import limits
+    from app.web import csrf, limits
     from app.web.converters import IdConverter
     from app.web.shop import bp as shop_bp
 
@@ -37,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
     limits.init_app(app)  # sizes, JSON depth, NUL characters: before anything reads the request
     app.before_request(_fresh_request_cache)
     app.before_request(_same_origin)
+    csrf.init_app(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(shop_bp)

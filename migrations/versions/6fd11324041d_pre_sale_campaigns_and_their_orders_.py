@@ -1,7 +1,7 @@
 """pre-sale campaigns and their orders; orders paid in two parts
 
 Revision ID: 6fd11324041d
-Revises: 582a181c0224
+Revises: 776a16c0612d
 Create Date: 2026-11-30 17:07:11.819060
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6fd11324041d'
-down_revision = '582a181c0224'
+down_revision = '776a16c0612d'
 branch_labels = None
 depends_on = None
 

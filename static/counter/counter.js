@@ -99,11 +99,13 @@
   });
 
   // ------------------------------------------------------------------ requests
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   function post(url, body) {
     return fetch(url, {
       method: 'POST',
       credentials: 'same-origin',
-      headers: {'Content-Type': 'application/json', 'Accept': 'application/json'},
+      headers: {'Content-Type': 'application/json', 'Accept': 'application/json',
+                'X-CSRFToken': csrfMeta ? csrfMeta.content : ''},
       body: JSON.stringify(body)
     }).then(answer);
   }
@@ -140,7 +142,7 @@
     setBusy(true);
     post(root.dataset.verifyUrl, {code: text, uses: 1}).then(function (r) {
       setBusy(false);
-      if (r.ok) showOk(r.data.voucher, r.data.order);
+      if (r.ok) showOk(r.data.voucher, r.data.order, r.data);
       else showRefused(r.data.error, text);
     }, function () {
       setBusy(false);
@@ -203,7 +205,61 @@
     if (delivery) setSlot(panel, 'delivery', (order.delivery_address || '') + (order.delivery_phone ? ' · ' + order.delivery_phone : ''));
   }
 
-  function showOk(v, order) {
+  // A coupon: its rule; for 满减 and 折扣 the bill amount, which the server prices (优惠, 应收) before the
+  // cashier can confirm. The rule lives on the server: this only asks it again as the amount is typed.
+  var bill = null;        // the bill in fen the server last priced for this coupon, sent with redeem
+  var billTimer = null;
+  var billInput = byTest('bill-amount');
+
+  function showCouponMoney(data) {
+    var text = '';
+    if (data.discount_fen != null && data.payable_fen != null) {
+      text = T.coupon_money.replace('{discount}', yuan(data.discount_fen)).replace('{payable}', yuan(data.payable_fen));
+    } else if (data.discount_fen != null) {
+      text = T.coupon_off.replace('{discount}', yuan(data.discount_fen));
+    }
+    setSlot(result, 'coupon-money', text);
+  }
+
+  function fillCoupon(data) {
+    var box = slot(result, 'coupon-box');
+    var coupon = data && data.kind === 'coupon' ? data.coupon : null;
+    bill = null;
+    box.hidden = !coupon;
+    slot(result, 'bill-row').hidden = !(coupon && coupon.amount_required);
+    billInput.value = '';
+    if (!coupon) return false;
+    setSlot(result, 'coupon-rule', T.coupon_rule.replace('{rule}', coupon.rule));
+    showCouponMoney(data);
+    if (coupon.amount_required) setSlot(result, 'coupon-money', T.enter_bill);
+    return coupon.amount_required;
+  }
+
+  function priceBill() {
+    var text = billInput.value.trim();
+    bill = null;
+    confirmBtn.disabled = true;
+    if (!/^\d+(\.\d{1,2})?$/.test(text)) { setSlot(result, 'coupon-money', T.enter_bill); return; }
+    var fen = Math.round(parseFloat(text) * 100);
+    post(root.dataset.verifyUrl, {code: voucher.code, uses: 1, amount_fen: fen}).then(function (r) {
+      if (billInput.value.trim() !== text) return;  // typed on since: a newer answer is coming
+      if (r.ok) {
+        bill = fen;
+        showCouponMoney(r.data);
+        confirmBtn.disabled = false;
+      } else {
+        setSlot(result, 'coupon-money', (r.data.error || {}).message || T.server_error);
+      }
+    });
+  }
+
+  billInput.addEventListener('input', function () {
+    clearTimeout(billTimer);
+    confirmBtn.disabled = true;
+    billTimer = setTimeout(priceBill, 250);
+  });
+
+  function showOk(v, order, data) {
     voucher = v;
     result.dataset.state = 'ok';
     result.dataset.code = '';
@@ -215,9 +271,10 @@
     setSlot(result, 'cancel-label', T.cancel);
     fillVoucher(result, v);
     fillOrder(result, order || null);
+    var needsBill = fillCoupon(data || null);
     setSlot(result, 'code', v.code);
     confirmBtn.hidden = false;
-    confirmBtn.disabled = false;
+    confirmBtn.disabled = needsBill;
     confirmBtn.textContent = due > 0 ? T.collect_and_redeem.replace('{amount}', yuan(due)) : confirmLabel;
     result.hidden = false;
     confirmBtn.focus({preventScroll: true});
@@ -330,7 +387,9 @@
     setBusy(true);
     // Redeem the voucher that verify found, by its short code: a rotating QR checked fresh at the scan must
     // not go stale while the cashier reads the screen before tapping confirm.
-    post(root.dataset.redeemUrl, {code: voucher.code || presented, uses: 1, idempotency_key: key}).then(function (r) {
+    var body = {code: voucher.code || presented, uses: 1, idempotency_key: key};
+    if (bill != null) body.amount_fen = bill;
+    post(root.dataset.redeemUrl, body).then(function (r) {
       setBusy(false);
       if (r.status === 503) { unavailable(attempt); return; }
       stopRetrying();
@@ -381,8 +440,11 @@
     setSlot(success, 'handover', v.handover || v.title);
     setSlot(success, 'title', v.title);
     setSlot(success, 'uses', v.uses_left + ' / ' + v.uses_total + ' ' + T.times);
-    setSlot(success, 'money', due > 0 ? T.collected.replace('{amount}', yuan(due)) : '');
-    slot(success, 'money').hidden = !(due > 0);
+    var couponMoney = data.kind === 'coupon' && data.discount_fen != null;
+    setSlot(success, 'money', due > 0 ? T.collected.replace('{amount}', yuan(due)) : couponMoney
+      ? (data.payable_fen != null ? T.coupon_money.replace('{discount}', yuan(data.discount_fen)).replace('{payable}', yuan(data.payable_fen))
+        : T.coupon_off.replace('{discount}', yuan(data.discount_fen))) : '');
+    slot(success, 'money').hidden = !(due > 0 || couponMoney);
     slot(success, 'undone').hidden = true;
     byTest('next').hidden = false;
     undoBtn.hidden = false;

@@ -16,6 +16,10 @@
       });
     };
     $$('input[name=fulfilment]', form).forEach(function (r) { r.addEventListener('change', sync); });
+    // Another coupon (or none): the page is quoted again by the server, which alone computes prices.
+    $$('input[data-coupon-pick]', form).forEach(function (r) {
+      r.addEventListener('change', function () { window.location.assign(r.getAttribute('data-coupon-pick')); });
+    });
     sync();
 
     var geo = $('[data-geo]', form);

@@ -94,12 +94,22 @@ def live(chromium_path):
         env = app_env(url)
         demo = prepare(env)
         with gunicorn(env, workers=2) as base:
-            yield base, demo
+            yield base, demo, url
 
 
 @pytest.fixture
 def base(live) -> str:
     return live[0]
+
+
+@pytest.fixture
+def db_engine(live):
+    """An engine on the live server's database, for setting up rows no page creates yet."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(live[2].replace("postgresql://", "postgresql+psycopg://", 1))
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -110,7 +120,7 @@ def demo(live) -> dict:
 @pytest.fixture
 def issue(live):
     """Issues a voucher through the merchant API; returns its JSON (code, token, qr_content, holder_url, ...)."""
-    base_url, demo_json = live
+    base_url, demo_json = live[0], live[1]
 
     def _issue(title: str, **fields) -> dict:
         body = json.dumps({"title": title, "uses": 1, **fields}).encode()

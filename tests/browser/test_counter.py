@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from app.vouchers import codes
 from tests.browser.conftest import CHROMIUM_ARGS, TABLET, sign_in
-from tests.support.live import first_pickup_time
+from tests.support.live import first_pickup_time, shop_session
 
 pytestmark = pytest.mark.browser
 
@@ -206,7 +206,7 @@ def _pay_at_store_order(base: str, demo: dict) -> tuple[str, int]:
     import requests
 
     slug, store_id = demo["merchant"]["slug"], demo["stores"][0]["id"]
-    s = requests.Session()
+    s = shop_session()
     assert s.post(f"{base}/m/{slug}/signin/demo", data={"nickname": "到店付", "next": f"/m/{slug}/"},
                   timeout=30).status_code == 200
     product = s.get(f"{base}/m/{slug}/p/1?store={store_id}", timeout=30).text

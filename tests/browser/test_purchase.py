@@ -261,7 +261,8 @@ def test_refund_voids_the_voucher_and_a_redeemed_order_cannot_be_refunded(phone,
     expect(phone.get_by_test_id("order-status")).to_have_text("已取货", timeout=(POLL_SECONDS - 1) * 1000)
     assert len(asks) >= 1
     expect(phone.get_by_test_id("refund-button")).to_have_count(0)
-    answer = phone.request.post(f"{base}/orders/{second}/refund", form={"reason": "不想要了"},
+    csrf = next(c["value"] for c in phone.context.cookies() if c["name"] == "csrf")  # as the stale form holds it
+    answer = phone.request.post(f"{base}/orders/{second}/refund", form={"reason": "不想要了", "csrf_token": csrf},
                                 headers={"Origin": base})
     assert answer.status == 409 and "already_picked_up" in answer.text()
 

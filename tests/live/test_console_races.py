@@ -6,6 +6,8 @@ import re
 
 import pytest
 import requests
+
+from tests.support.live import shop_session
 import sqlalchemy as sa
 
 from tests.browser.conftest import PASSWORD
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.live
 
 def console_session(base: str, username: str) -> tuple[dict, str]:
     """Signs in to the console; returns its cookies and CSRF token (usable from any thread)."""
-    s = requests.Session()
+    s = shop_session()
     token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/console/login").text).group(1)
     r = s.post(f"{base}/console/login", data={"csrf_token": token, "username": username, "password": PASSWORD},
                allow_redirects=False)
@@ -56,7 +58,7 @@ def paid_order(live, nickname: str, quantity: int) -> int:
     from tests.support.live import first_pickup_time
 
     slug, store_id = live.demo["merchant"]["slug"], live.demo["stores"][0]["id"]
-    s = requests.Session()
+    s = shop_session()
     s.post(f"{live.base}/m/{slug}/signin/demo", data={"nickname": nickname}, timeout=30)
     with live.engine.connect() as c:
         sku_id = c.execute(sa.text("SELECT sku_id FROM store_stock WHERE store_id = :s AND quantity >= 10 "

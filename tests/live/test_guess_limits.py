@@ -28,11 +28,15 @@ pytestmark = pytest.mark.live
 DEVICE_LIMIT = 10  # GUESS_LIMITS' default: 10/minute;60/hour
 
 
+CSRF = "guess" + "0" * 27
+
+
 def request(base: str, method: str, path: str, *, ip: str, body: dict | None = None, form: dict | None = None,
             key: str | None = None, cookie: str | None = None) -> tuple[int, dict, http.client.HTTPResponse]:
     u = urlparse(base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    headers = {"X-Forwarded-For": ip, "Accept": "application/json"}
+    # The CSRF pair of a browser that loaded the counter page (app.web.csrf); the API ignores it.
+    headers = {"X-Forwarded-For": ip, "Accept": "application/json", "X-CSRFToken": CSRF}
     payload = None
     if body is not None:
         payload, headers["Content-Type"] = json.dumps(body), "application/json"
@@ -40,8 +44,7 @@ def request(base: str, method: str, path: str, *, ip: str, body: dict | None = N
         payload, headers["Content-Type"] = urlencode(form), "application/x-www-form-urlencoded"
     if key:
         headers["Authorization"] = f"Bearer {key}"
-    if cookie:
-        headers["Cookie"] = cookie
+    headers["Cookie"] = f"csrf={CSRF}" + (f"; {cookie}" if cookie else "")
     try:
         conn.request(method, path, body=payload, headers=headers)
         r = conn.getresponse()

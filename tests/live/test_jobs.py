@@ -10,14 +10,14 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.support.live import BIN, ROOT, first_pickup_time
+from tests.support.live import BIN, ROOT, first_pickup_time, shop_session
 
 pytestmark = pytest.mark.live
 
 
 def test_consumer_cancels_an_overdue_order_and_returns_stock(live, tmp_path):
     slug, store_id = live.demo["merchant"]["slug"], live.demo["stores"][0]["id"]
-    s = requests.Session()
+    s = shop_session()
     s.post(f"{live.base}/m/{slug}/signin/demo", data={"nickname": "慢慢付"}, timeout=30)
     with live.engine.connect() as c:
         sku_id = c.execute(sa.text("SELECT max(id) FROM skus")).scalar()

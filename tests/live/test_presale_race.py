@@ -12,6 +12,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from tests.support.live import shop_session
+
 pytestmark = pytest.mark.live
 
 SHOPPERS = 20
@@ -19,7 +21,7 @@ UNITS = 5
 
 
 def _member(base: str, slug: str, name: str) -> requests.Session:
-    s = requests.Session()
+    s = shop_session()
     r = s.post(f"{base}/m/{slug}/signin/demo", data={"nickname": name, "next": f"/m/{slug}/"}, timeout=30)
     assert r.status_code == 200, r.text[:300]
     return s

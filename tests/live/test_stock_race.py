@@ -10,7 +10,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.support.live import first_pickup_time
+from tests.support.live import first_pickup_time, shop_session
 
 pytestmark = pytest.mark.live
 
@@ -19,7 +19,7 @@ LAST_ITEMS = 5
 
 
 def _shopper(base: str, slug: str, i: int, store_id: int, sku_id: int) -> requests.Session:
-    s = requests.Session()
+    s = shop_session()
     r = s.post(f"{base}/m/{slug}/signin/demo", data={"nickname": f"抢购{i}", "next": f"/m/{slug}/"}, timeout=30)
     assert r.status_code == 200, r.text[:300]
     r = s.post(f"{base}/m/{slug}/cart/add", data={"store_id": store_id, "sku_id": sku_id, "quantity": 1},

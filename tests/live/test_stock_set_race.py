@@ -11,7 +11,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.support.live import first_pickup_time
+from tests.support.live import first_pickup_time, shop_session
 
 pytestmark = pytest.mark.live
 
@@ -19,7 +19,7 @@ START, SHOPPERS, EDITS = 50, 10, 5
 
 
 def _console(base: str) -> tuple[requests.Session, str]:
-    s = requests.Session()
+    s = shop_session()
     page = s.get(f"{base}/console/login", timeout=30)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     r = s.post(f"{base}/console/login", data={"csrf_token": token, "username": "owner", "password": "demo1234"},
@@ -38,7 +38,7 @@ def test_edits_over_what_was_seen_and_orders_all_count(server):
                   {"n": START, "s": store_id, "k": sku_id})
     shoppers, forms = [], []
     for i in range(SHOPPERS):
-        s = requests.Session()
+        s = shop_session()
         s.post(f"{base}/m/{slug}/signin/demo", data={"nickname": f"并发{i}", "next": f"/m/{slug}/"}, timeout=30)
         r = s.post(f"{base}/m/{slug}/cart/add", data={"store_id": store_id, "sku_id": sku_id, "quantity": 1}, timeout=30)
         assert r.status_code == 200, r.text[:300]

@@ -16,7 +16,7 @@ import requests
 import sqlalchemy as sa
 
 from tests.support.databases import fresh_database
-from tests.support.live import BIN, ROOT, app_env, gunicorn, prepare
+from tests.support.live import BIN, ROOT, app_env, gunicorn, prepare, shop_session
 
 pytestmark = pytest.mark.live
 
@@ -36,7 +36,7 @@ def queued_server(tmp_path_factory):
 
 
 def _shop(base: str, demo: dict, nickname: str) -> requests.Session:
-    s = requests.Session()
+    s = shop_session()
     s.post(f"{base}/m/{demo['merchant']['slug']}/signin/demo", data={"nickname": nickname}, timeout=30)
     return s
 

@@ -4,15 +4,15 @@ from datetime import timedelta
 
 from app.core.clock import now_utc
 from app.extensions import db
-from app.presales.models import Campaign, CampaignStatus, MissedBalance
+from app.presales.models import PresaleCampaign, CampaignStatus, MissedBalance
 
 
 def make_campaign(merchant, sku, store, *, stock=5, limit=2, missed=MissedBalance.REFUND, deposit=5000, value=10000,
                   full=30000, deposit_days=(-1, 1), balance_days=(1, 3), pickup_day=4, pickup_after_days=None,
-                  status=CampaignStatus.ACTIVE, title="预售 · 圣诞蛋糕") -> Campaign:
+                  status=CampaignStatus.ACTIVE, title="预售 · 圣诞蛋糕") -> PresaleCampaign:
     """Windows in days from now: deposits open now, balance from day 1 to 3, pickup from day 4."""
     now = now_utc()
-    c = Campaign(merchant_id=merchant.id, sku_id=sku.id, store_id=store.id, title=title, full_price_fen=full,
+    c = PresaleCampaign(merchant_id=merchant.id, sku_id=sku.id, store_id=store.id, title=title, full_price_fen=full,
                  deposit_fen=deposit, deposit_value_fen=value,
                  deposit_starts_at=now + timedelta(days=deposit_days[0]), deposit_ends_at=now + timedelta(days=deposit_days[1]),
                  balance_starts_at=now + timedelta(days=balance_days[0]), balance_ends_at=now + timedelta(days=balance_days[1]),

@@ -14,7 +14,7 @@ from app.merchants.models import AuditEvent
 from app.payments.models import PayMethod
 from app.presales import service as presales
 from app.presales import tasks as presale_tasks
-from app.presales.models import Campaign, MissedBalance
+from app.presales.models import PresaleCampaign, MissedBalance
 from tests.presales.conftest import make_campaign
 from tests.presales.test_presales import pay_due
 from tests.support.factories import make_member, make_product
@@ -46,14 +46,14 @@ def test_the_editor_refuses_broken_rules_in_words(app, world, cake, change, word
     owner = console_client(app, world.owner)
     r = post(owner, "/console/presales/new", sku_id=str(cake.id), store_id=str(world.store.id), **{**GOOD, **change})
     assert r.status_code == 400 and words in r.get_data(as_text=True)
-    assert db.session.query(Campaign).count() == 0
+    assert db.session.query(PresaleCampaign).count() == 0
 
 
 def test_the_editor_saves_and_the_pages_count_deposits_balances_and_missed(frozen, app, world, cake):
     owner = console_client(app, world.owner)
     r = post(owner, "/console/presales/new", sku_id=str(cake.id), store_id=str(world.store.id), **GOOD)
     assert r.status_code == 303
-    c = db.session.query(Campaign).one()
+    c = db.session.query(PresaleCampaign).one()
     assert (c.full_price_fen, c.deposit_fen, c.deposit_value_fen, c.balance_fen) == (30000, 5000, 10000, 20000)
     assert c.missed_balance is MissedBalance.REFUND and c.coupons_on_balance and c.stock_left == 20
     assert db.session.query(AuditEvent).filter_by(action="presale.create").count() == 1

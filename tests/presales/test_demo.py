@@ -14,7 +14,7 @@ from app.members.service import demo_member
 from app.merchants.models import Staff
 from app.orders.models import Order, OrderStatus
 from app.payments.models import Refund
-from app.presales.models import Campaign
+from app.presales.models import PresaleCampaign
 from app.vouchers.models import Voucher
 from tests.conftest import member_client
 from tests.presales.test_pages import _pay_sandbox
@@ -63,4 +63,4 @@ def test_the_demo_presale_from_deposit_through_balance_to_pickup_today(app, db):
     db.session.expire_all()
     assert db.session.get(Order, other_id).status is OrderStatus.REFUNDED
     assert db.session.query(Refund).filter_by(order_id=other_id).one().amount_fen == 2000
-    assert db.session.get(Campaign, p["id"]).stock_left == 49
+    assert db.session.get(PresaleCampaign, p["id"]).stock_left == 49

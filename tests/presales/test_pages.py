@@ -13,7 +13,7 @@ from app.core import clock
 from app.core.database import commit
 from app.extensions import db
 from app.orders.models import Order, OrderStatus
-from app.presales.models import Campaign, MissedBalance
+from app.presales.models import PresaleCampaign, MissedBalance
 from tests.conftest import member_client
 from tests.presales.conftest import make_campaign
 from tests.support.factories import make_member, make_product
@@ -39,7 +39,7 @@ def _pay_sandbox(c, url):
 
 
 def test_the_product_page_lists_the_presale_and_its_page_shows_every_rule_before_paying(frozen, client, world, campaign):
-    cake = db.session.get(Campaign, campaign.id)
+    cake = db.session.get(PresaleCampaign, campaign.id)
     html = client.get(f"/m/test-coffee/p/{cake.sku_id and _product_id(cake)}").get_data(as_text=True)
     assert 'data-testid="presale-card"' in html and "定金 ¥50 抵 ¥100，尾款 ¥200" in html
     assert "11月22日 14:00 – 11月24日 14:00" in html  # the deposit window, Shanghai time

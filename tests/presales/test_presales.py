@@ -16,7 +16,7 @@ from app.payments import service as payments
 from app.payments.models import PayMethod
 from app.presales import service as presales
 from app.presales.errors import BalanceNotOpen, PresaleLimit, PresaleSoldOut, PresaleUnavailable
-from app.presales.models import Campaign, PresaleOrder, PresaleOrderStatus
+from app.presales.models import PresaleCampaign, PresaleOrder, PresaleOrderStatus
 from app.core.clock import to_shanghai
 from app.vouchers.models import Voucher
 from tests.vouchers.helpers import redeem
@@ -46,7 +46,7 @@ def test_deposit_then_balance_then_pickup_from_the_pickup_date(frozen, client, w
                                    now=clock.now_utc())
     commit()
     assert (order.total_fen, order.deposit_fen, order.list_total_fen) == (25000, 5000, 30000)  # ¥50 counts as ¥100
-    assert db.session.get(Campaign, c.id).stock_left == 4
+    assert db.session.get(PresaleCampaign, c.id).stock_left == 4
     deposit = pay_due(order)
     assert deposit.amount_fen == 5000
     order = db.session.get(Order, order.id)
@@ -93,7 +93,7 @@ def test_refusals_window_limit_and_sold_out(frozen, world, cake):
         presales.place_deposit(world.merchant, make_member(world.merchant, "丙"), c.id, quantity=1,
                                pay_method=PayMethod.SANDBOX, now=now)
     db.session.rollback()
-    assert db.session.get(Campaign, c.id).stock_left == 0
+    assert db.session.get(PresaleCampaign, c.id).stock_left == 0
 
 
 def test_an_unpaid_deposit_is_cancelled_in_time_and_gives_its_unit_back(frozen, world, cake):
@@ -105,10 +105,10 @@ def test_an_unpaid_deposit_is_cancelled_in_time_and_gives_its_unit_back(frozen, 
     order = presales.place_deposit(world.merchant, member, c.id, quantity=2, pay_method=PayMethod.SANDBOX,
                                    now=clock.now_utc())
     commit()
-    assert db.session.get(Campaign, c.id).stock_left == 3
+    assert db.session.get(PresaleCampaign, c.id).stock_left == 3
     clock.advance(timedelta(hours=1))
     assert order_tasks.cancel_expired() == 1
     db.session.expire_all()
     assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
     assert presales.presale_of(order.id).status is PresaleOrderStatus.CANCELLED
-    assert db.session.get(Campaign, c.id).stock_left == 5
+    assert db.session.get(PresaleCampaign, c.id).stock_left == 5

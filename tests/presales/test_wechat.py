@@ -18,7 +18,7 @@ from app.payments import tasks as payment_tasks
 from app.payments.models import Payment, PaymentStatus, PayMethod, Refund, RefundStatus
 from app.presales import service as presales
 from app.presales import tasks as presale_tasks
-from app.presales.models import Campaign, MissedBalance, PresaleOrderStatus
+from app.presales.models import PresaleCampaign, MissedBalance, PresaleOrderStatus
 from app.web.payments import checkout_for
 from tests.payments.conftest import fake, notify, wechat  # noqa: F401  (fixtures)
 from tests.presales.conftest import make_campaign
@@ -72,7 +72,7 @@ def test_a_missed_balance_refunds_the_deposit_once_through_wechat_pay(frozen, ap
     c = make_campaign(world.merchant, cake, world.store, missed=MissedBalance.REFUND)
     commit()
     order, deposit = _deposit_paid(app, client, wechat, world, c, member)
-    assert db.session.get(Campaign, c.id).stock_left == 4
+    assert db.session.get(PresaleCampaign, c.id).stock_left == 4
     clock.advance(timedelta(days=2))
     assert presale_tasks.settle_if_missed(order.id) is False  # the window is still open: nothing happens
     wechat.fault("refund", "500")  # the first refund request fails
@@ -84,7 +84,7 @@ def test_a_missed_balance_refunds_the_deposit_once_through_wechat_pay(frozen, ap
     order = db.session.get(Order, order.id)
     assert order.status is OrderStatus.REFUNDED and order.refunded_fen == 5000
     assert presales.presale_of(order.id).status is PresaleOrderStatus.MISSED
-    assert db.session.get(Campaign, c.id).stock_left == 5
+    assert db.session.get(PresaleCampaign, c.id).stock_left == 5
     [refund] = db.session.query(Refund).filter_by(order_id=order.id).all()
     assert (refund.payment_id, refund.amount_fen) == (deposit.id, 5000)
     assert refund.status is RefundStatus.PENDING and refund.attempts == 1  # the first try failed
@@ -116,4 +116,4 @@ def test_a_missed_balance_forfeits_the_deposit_when_the_campaign_says_so(frozen,
     assert db.session.query(Refund).filter_by(order_id=order.id).count() == 0 and wechat.refund_requests == []
     assert db.session.get(Payment, deposit.id).status is PaymentStatus.PAID   # the merchant keeps it
     assert db.session.get(Payment, balance.id).status is PaymentStatus.CLOSED  # WeChat asked, then closed
-    assert db.session.get(Campaign, c.id).stock_left == 5
+    assert db.session.get(PresaleCampaign, c.id).stock_left == 5

@@ -30,6 +30,18 @@ def first_pickup_time(checkout_html: str) -> str:
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def shop_session():
+    """A requests.Session that carries the shop's CSRF pair (app.web.csrf) as a browser does once a page with a
+    form has set its cookie: the `csrf` cookie and the same value in X-CSRFToken on every request."""
+    import requests
+
+    session = requests.Session()
+    token = "live" + "0" * 28
+    session.cookies.set("csrf", token)
+    session.headers["X-CSRFToken"] = token
+    return session
+
+
 def console_session(base: str, username: str = "owner", password: str = "demo1234"):
     """A requests.Session signed in to the merchant console of the server at `base` (the demo's logins), with
     the session's CSRF token as `.csrf` for the forms it posts."""

@@ -12,13 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from app.catalog.models import Category, ImportUpload, ProductPhoto
+from app.coupons.claim import claim
 from app.extensions import db
 from app.merchants.models import ApiKey, Role
-from app.catalog.models import Category, ProductPhoto
 from app.orders import service as orders
 from app.payments.models import PayMethod
 from app.vouchers import codes
 from app.vouchers.models import Voucher
+from tests.coupons.helpers import make_campaign
 from tests.support.factories import make_member, make_product, make_staff
 from tests.web.console_support import CSRF, console_client
 
@@ -27,7 +28,7 @@ BROWSE = {"owner", "operator", "manager"}
 STAFF = {"owner", "manager"}
 OWNER = {"owner"}
 CATALOG = {"owner", "operator"}
-EDITORS = {"owner", "operator"}
+CAMPAIGN_EDIT = {"owner", "operator"}
 
 # endpoint -> roles allowed (None: no sign-in needed)
 RULES: dict[str, set[str] | None] = {
@@ -96,11 +97,26 @@ RULES: dict[str, set[str] | None] = {
     "console.products_import": CATALOG,
     "console.products_import_preview": CATALOG,
     "console.products_import_apply": CATALOG,
+    "console.campaigns": BROWSE,
+    "console.campaigns_csv": BROWSE,
+    "console.campaign": BROWSE,
+    "console.campaign_new": CAMPAIGN_EDIT,
+    "console.campaign_edit": CAMPAIGN_EDIT,
+    "console.campaign_pause": CAMPAIGN_EDIT,
+    "console.campaign_resume": CAMPAIGN_EDIT,
+    "console.campaign_end": CAMPAIGN_EDIT,
+    "console.campaign_issue": CAMPAIGN_EDIT,
+    "console.campaign_issue_csv": CAMPAIGN_EDIT,
+    "console.campaign_issue_csv_confirm": CAMPAIGN_EDIT,
+    "console.campaign_coupon_revoke": CAMPAIGN_EDIT,
+    "console.campaign_poster_png": BROWSE,
+    "console.campaign_preview": CAMPAIGN_EDIT,
+    "console.campaign_poster_svg": BROWSE,
     "console.presales": BROWSE,
     "console.presale": BROWSE,
-    "console.presale_new": EDITORS,
-    "console.presale_edit": EDITORS,
-    "console.presale_demo": EDITORS,
+    "console.presale_new": CAMPAIGN_EDIT,
+    "console.presale_edit": CAMPAIGN_EDIT,
+    "console.presale_demo": CAMPAIGN_EDIT,
 }
 # ids of rows a store manager sees for the whole merchant (no "another store" check for them) ...
 MERCHANT_WIDE_IDS = ("key_id", "product_id", "category_id", "sku_id", "photo_id")
@@ -143,6 +159,13 @@ def people(app, world):
     foreign_code = codes.pretty(db.session.get(Voucher, foreign_order.voucher_id).code)
     other_owner = make_staff(world.other_merchant, "other_boss", Role.OWNER, name="钱别家")
     other_cashier = make_staff(world.other_merchant, "other_cash", Role.CASHIER, world.other_store, name="孙别家")
+    own_campaign = make_campaign(world.merchant, name="本店券")  # every store: a manager sees it
+    sibling_campaign = make_campaign(world.merchant, name="三里屯专享", store_ids=[world.store_b.id])
+    foreign_campaign = make_campaign(world.other_merchant, name="别家的券")
+    own_coupon = claim(own_campaign, make_member(world.merchant, "领券人").id)
+    sibling_coupon = claim(sibling_campaign, make_member(world.merchant, "三里屯领券人").id)
+    foreign_coupon = claim(foreign_campaign, make_member(world.other_merchant, "别家领券人").id)
+    db.session.commit()
     keys = {k.merchant_id: k for k in db.session.execute(sa.select(ApiKey).order_by(ApiKey.id)).scalars()}
     own_key = db.session.execute(sa.select(ApiKey).where(ApiKey.merchant_id == world.merchant.id)
                                  .order_by(ApiKey.id.desc())).scalars().first()
@@ -168,19 +191,22 @@ def people(app, world):
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
         "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
                 "order_id": own_order.id, "voucher_id": own_order.voucher_id, **own_catalog,
-                "upload_id": uploads["own"].id, "import_id": imports["own"].id, **own_ps},
+                "upload_id": uploads["own"].id, "import_id": imports["own"].id,
+                "campaign_id": own_campaign.id, "coupon_id": own_coupon.id, **own_ps},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
         "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
                     "order_id": sibling_order.id, "voucher_id": sibling_order.voucher_id, **own_catalog,
-                    "upload_id": uploads["sibling"].id, "import_id": imports["own"].id, **sibling_ps},
+                    "upload_id": uploads["sibling"].id, "import_id": imports["own"].id,
+                    "campaign_id": sibling_campaign.id, "coupon_id": sibling_coupon.id, **sibling_ps},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
                     "key_id": keys[world.other_merchant.id].id,
                     "order_id": foreign_order.id, "voucher_id": foreign_order.voucher_id, **foreign_catalog,
-                    "upload_id": uploads["foreign"].id, "import_id": imports["foreign"].id, **foreign_ps},
+                    "upload_id": uploads["foreign"].id, "import_id": imports["foreign"].id,
+                    "campaign_id": foreign_campaign.id, "coupon_id": foreign_coupon.id, **foreign_ps},
         "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
                           keys[world.other_merchant.id].prefix, foreign_order.number, "别家顾客", foreign_code,
-                          foreign_code.replace("-", ""), "别家法棍", "别家分类", "OTHER-SKU-1",
+                          foreign_code.replace("-", ""), "别家法棍", "别家分类", "OTHER-SKU-1", foreign_campaign.name,
                           "别家预订", f"{world.other_store.name}预售"],
         "other_owner": other_owner,
         "own_words": [own_order.number, sibling_order.number,
@@ -253,7 +279,7 @@ def test_console_route_as_every_caller(app, world, people, endpoint):
                     assert r.status_code == 403, where
                 elif method == "GET":
                     assert r.status_code == 200, where
-                    _assert_clean(r.get_data(as_text=True), people["foreign_words"], where)
+                    _assert_clean(r.get_data().decode("utf-8", "replace"), people["foreign_words"], where)  # PNGs too
                 else:
                     assert r.status_code not in (401, 403, 404) and r.status_code < 500, where
 

@@ -153,7 +153,7 @@ def test_every_operation_has_security_responses_and_an_operation_id():
             if path == "/openapi.json":
                 assert op["security"] == []
                 continue
-            scheme = "merchantKey" if path.startswith(("/vouchers", "/products", "/stores")) else "counterKey"
+            scheme = "merchantKey" if path.startswith(("/vouchers", "/products", "/stores", "/campaigns")) else "counterKey"
             assert op["security"] == [{scheme: []}], (path, method)
             assert {"401", "403", "default"} <= set(op["responses"]), (path, method)
     assert len(ids) == len(set(ids))
@@ -163,13 +163,16 @@ def test_every_operation_has_security_responses_and_an_operation_id():
 @pytest.mark.parametrize("model, schema", [
     ("IssueVoucher", "IssueVoucherRequest"), ("Present", "PresentRequest"), ("Redeem", "RedeemRequest"),
     ("Undo", "UndoRequest"), ("Revoke", "RevokeRequest"),
+    ("coupons:CampaignRequest", "CampaignRequest"), ("coupons:GrantRequest", "GrantRequest"),
 ])
 def test_request_bodies_match_the_pydantic_models(model, schema):
+    from app.coupons import schemas as coupon_schemas
     from app.vouchers import schemas
 
-    fields = getattr(schemas, model).model_fields
+    module, _, model = model.rpartition(":")
+    fields = getattr(coupon_schemas if module == "coupons" else schemas, model).model_fields
     documented = DOC["components"]["schemas"][schema]
-    assert set(documented["properties"]) == set(fields)
+    assert set(documented["properties"]) == {f.alias or n for n, f in fields.items()}
     assert set(documented.get("required", [])) == {n for n, f in fields.items() if f.is_required()}
     assert documented["additionalProperties"] is False  # pydantic: extra="forbid"
 
@@ -190,6 +193,7 @@ def _error_classes():
     import app.web.shop.orders  # noqa: F401
     import app.catalog.editing  # noqa: F401
     import app.catalog.photos  # noqa: F401
+    import app.coupons.errors  # noqa: F401
     from app.core.errors import DomainError
 
     return list(_subclasses(DomainError))

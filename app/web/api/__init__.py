@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from app.web.api import catalog, counter, docs, vouchers  # noqa: E402,F401
+from app.web.api import campaigns, catalog, counter, docs, vouchers  # noqa: E402,F401

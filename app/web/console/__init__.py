@@ -32,6 +32,6 @@ def _console_helpers():
             "current_staff": current_staff, "role_labels_all": ROLE_LABELS}
 
 
-from app.web.console import audit, auth, home, keys, orders, settings, staff, stock, stores, vouchers  # noqa: E402,F401
+from app.web.console import audit, auth, campaigns, home, keys, orders, settings, staff, stock, stores, vouchers  # noqa: E402,F401,E501
 from app.web.console import categories, product_import, product_parts, products  # noqa: E402,F401
 from app.web.console import presales  # noqa: E402,F401

@@ -21,7 +21,7 @@ from app.merchants.models import Store
 from app.merchants.permissions import Action, Area
 from app.presales import console as ps
 from app.presales.models import (
-    MISSED_LABELS, PRESALE_LABELS, STATUS_LABELS, Campaign, CampaignStatus, MissedBalance, PresaleOrderStatus,
+    MISSED_LABELS, PRESALE_LABELS, STATUS_LABELS, PresaleCampaign, CampaignStatus, MissedBalance, PresaleOrderStatus,
 )
 from app.web.console import bp
 from app.web.console.guard import console_view, scope
@@ -96,7 +96,7 @@ def presales():
                            skus=skus, labels=STATUS_LABELS, S=PresaleOrderStatus)
 
 
-def _editor(campaign: Campaign | None, *, error: str | None = None, status: int = 200):
+def _editor(campaign: PresaleCampaign | None, *, error: str | None = None, status: int = 200):
     skus, stores = _choices()
     return render_template("console/presale_form.html", campaign=campaign, skus=skus, stores=stores, error=error,
                            labels=STATUS_LABELS, missed_labels=MISSED_LABELS,
@@ -113,7 +113,7 @@ def _save(campaign_id: int | None):
         if exc.status == 404:
             raise
         rollback()
-        return _editor(db.session.get(Campaign, campaign_id) if campaign_id else None,
+        return _editor(db.session.get(PresaleCampaign, campaign_id) if campaign_id else None,
                        error=exc.message(g.lang), status=exc.status)
     return redirect(url_for("console.presale", presale_id=campaign.id), 303)
 
@@ -127,14 +127,14 @@ def presale_new():
 @bp.route("/presales/<id:presale_id>/edit", methods=["GET", "POST"])
 @console_view(Area.CAMPAIGNS, Action.EDIT)
 def presale_edit(presale_id: int):
-    campaign = scope().get(Campaign, presale_id)
+    campaign = scope().get(PresaleCampaign, presale_id)
     return _save(campaign.id) if request.method == "POST" else _editor(campaign)
 
 
 @bp.get("/presales/<id:presale_id>")
 @console_view(Area.CAMPAIGNS)
 def presale(presale_id: int):
-    campaign = scope().get(Campaign, presale_id)
+    campaign = scope().get(PresaleCampaign, presale_id)
     sku = db.session.get(Sku, campaign.sku_id)
     return render_template(
         "console/presale.html", c=campaign, sku=sku, product=db.session.get(Product, sku.product_id),
@@ -150,7 +150,7 @@ def presale_demo(presale_id: int, step: str):
     """Demo only: open the balance window now, or close it now (a missed balance), without waiting for it."""
     if current_app.config["APP_ENV"] == "production" or step not in ("open-balance", "close-balance"):
         abort(404)
-    campaign = scope().get(Campaign, presale_id)
+    campaign = scope().get(PresaleCampaign, presale_id)
     try:
         (ps.demo_open_balance if step == "open-balance" else ps.demo_close_balance)(scope(), campaign.id, now_utc())
     except DomainError as exc:

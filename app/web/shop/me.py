@@ -13,7 +13,7 @@ from app.merchants.models import Store
 from app.orders import progress as progress_
 from app.orders import reviews
 from app.orders import service as orders
-from app.vouchers.models import Voucher, VoucherStatus
+from app.vouchers.models import Voucher, VoucherSource, VoucherStatus
 from app.vouchers.service import effective_status
 from app.vouchers.tokens import make_holder_token
 from app.web.shop import bp
@@ -56,4 +56,5 @@ def me(slug: str):
     return render_template(
         "shop/me.html", merchant=merchant, member=member, orders=my_orders, stores=stores, tab=tab,
         vouchers=by_tab, ledger=ledger, to_review=reviews.waiting_for_review(my_orders, member.id), headlines=headlines, count=cart_count(merchant.id), phone=mask(member.phone),
+        coupon_count=sum(1 for item in by_tab["valid"] if item["voucher"].source is VoucherSource.COUPON),
     )

@@ -16,6 +16,7 @@ from app.core.database import commit, rollback
 from app.core.errors import BadRequest, DomainError
 from app.core.schemas import parse_form
 from app.core.i18n import N_, current_lang
+from app.coupons import checkout as coupons
 from app.extensions import db
 from app.members.models import Member
 from app.merchants import hours
@@ -32,6 +33,7 @@ from app.vouchers import codes
 from app.vouchers.models import Voucher
 from app.vouchers.service import effective_status
 from app.vouchers.tokens import make_holder_token
+from app.web.converters import parse_id
 from app.web.errors import render_error, wants_json
 from app.web.payments import checkout_for
 from app.web.shop import bp
@@ -51,7 +53,9 @@ SHOWN_LABELS = (
     N_("不想要了"), N_("买错了/买多了"), N_("门店缺货"), N_("无法按时取货"), N_("无法按时收货"), N_("其他"),
     N_("到店支付"), N_("货到付款"), N_("门店核销"), N_("送达核销"), N_("撤销核销"), N_("顾客取消"),
     N_("超时未支付，自动取消"), N_("订单已取消"), N_("退款申请已提交"), N_("感谢评价！"),
+    N_("优惠券已退回，可再次使用"), N_("优惠券已过期，不予退回"),
 )
+COUPON_STATES = {"returned": "优惠券已退回，可再次使用", "not_returned": "优惠券已过期，不予退回"}
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -129,6 +133,7 @@ def checkout(slug: str):
                 delivery_address=form.get("delivery_address"), delivery_phone=form.get("delivery_phone"),
                 delivery_lat=_float(form.get("lat")),
                 delivery_lng=_float(form.get("lng")), note=(form.get("note") or "").strip(),
+                coupon_id=parse_id(form.get("coupon")),
             )
         except DomainError as err:
             rollback()
@@ -145,10 +150,18 @@ def checkout(slug: str):
     priced = priced_cart(merchant, store, cart, member=member)
     if not priced.lines:
         return redirect(url_for("shop.cart", slug=merchant.slug))
+    # The member's coupons that save something here, best first; the best is chosen unless they chose
+    # another (?coupon=<id>) or none (?coupon=none).
+    offers = coupons.options(member.id, merchant.id, store.id, [(l.sku, l.quantity) for l in priced.lines],
+                             member=member, now=now_utc())
+    asked = request.values.get("coupon")
+    picked = None if asked == "none" else next(
+        (o for o in offers if o.coupon.id == parse_id(asked)), offers[0] if offers else None)
+    shown = picked.quote if picked else priced.quote
     return render_template(
         "shop/checkout.html", merchant=merchant, store=store, member=member, lines=priced.lines,
-        total_fen=priced.quote.payable_fen, list_total_fen=priced.quote.list_total_fen,
-        discounts=priced.quote.discounts_by_kind(),
+        total_fen=shown.payable_fen, list_total_fen=shown.list_total_fen,
+        discounts=shown.discounts_by_kind(), offers=offers, picked=picked,
         online=online, error=error, form=request.form, pickup=hours.pickup_choices(store, now_utc(), merchant.pickup_slot_minutes),
         nonce=request.form.get("nonce") or secrets.token_urlsafe(12), buy=buy,
         field_errors={e["field"]: e["message"] for e in (error or {}).get("errors", [])},
@@ -223,6 +236,9 @@ def order_page(order_id: int):
         OrderStatus=OrderStatus, labels=labels,
         rotate_seconds=current_app.config["QR_ROTATE_SECONDS"],
         presale=presales.order_view(order, now) if order.is_presale else None,
+        coupon_states=COUPON_STATES, coupon_state=coupons.state_on_order(
+            order.id, [a.source for line in order.lines for a in line.adjustments],
+            closed=order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)),
     )
 
 
