@@ -77,13 +77,9 @@ def _on_balance_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
     """A two-part order's balance paid: ready, with a pickup voucher valid from its hand-over date."""
     if amount_due(order) > 0:
         return False  # not the whole balance (cannot happen through open_payment): it goes back
-    if not _transition(order, OrderStatus.READY, OrderEventKind.PAID, ready_at=now, paid_at=now,
-                       hand_over_from=staged.hand_over_from(order, now),
-                       where=[Order.status == OrderStatus.DEPOSIT_PAID]):
+    if not staged.complete_balance(order, now=now):
         return False  # the balance window was closed meanwhile: this payment goes back
-    _issue_pickup_voucher(order, now)
     _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")
-    signals.balance_paid.send(order, now=now)
     return True
 
 

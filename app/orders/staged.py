@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from app.core import tasks
 from app.core.clock import now_utc
-from app.core.errors import NotFound
+from app.core.errors import BadRequest, NotFound
 from app.extensions import db
 from app.members import service as members
 from app.members.models import Member
@@ -26,7 +26,9 @@ from app.merchants.models import Merchant, Store
 from app.orders.models import (
     Fulfilment, Order, OrderEvent, OrderEventKind, OrderLine, OrderLineAdjustment, OrderStatus,
 )
-from app.orders.service import _number, _state_error, _transition
+from app.coupons import checkout as coupons
+from app.orders import signals
+from app.orders.service import _issue_pickup_voucher, _number, _state_error, _transition
 from app.payments import service as payments
 from app.payments.models import PayMethod
 from app.pricing import AdjustmentKind
@@ -80,6 +82,48 @@ def place(merchant: Merchant, store: Store, member: Member, sku, *, quantity: in
     return order
 
 
+def complete_balance(order: Order, *, now: datetime) -> bool:
+    """Nothing is left to pay (the balance paid, or a coupon covered it): ready, with a pickup voucher valid
+    from the hand-over date pre-sales give. True when this call did it (once: conditional on DEPOSIT_PAID)."""
+    if not _transition(order, OrderStatus.READY, OrderEventKind.PAID, ready_at=now, paid_at=now,
+                       hand_over_from=hand_over_from(order, now), where=[Order.status == OrderStatus.DEPOSIT_PAID]):
+        return False
+    _issue_pickup_voucher(order, now)
+    signals.balance_paid.send(order, now=now)
+    return True
+
+
+def coupon_on_balance(order: Order, *, coupon_id: int, source: str, amount_fen: int, now: datetime) -> None:
+    """Takes a coupon's `amount_fen` off the balance of an order waiting for it (one coupon per order): the
+    line's payable and the order's total go down by a conditional update (two taps apply it once), the coupon
+    is spent in this transaction, and an open balance payment for the old amount is closed. A coupon that
+    covers the whole balance completes the order at once."""
+    refuse_unless_deposit_paid(order)
+    if any(a.kind is AdjustmentKind.COUPON for line in order.lines for a in line.adjustments):
+        raise BadRequest(field="coupon", zh="尾款已使用过优惠券。", en="A coupon was already used on the balance.")
+    due = order.total_fen - order.deposit_fen
+    if not 0 < amount_fen <= due:
+        raise BadRequest(field="coupon", zh="优惠券不适用于尾款。", en="The coupon does not apply to the balance.")
+    line = order.lines[0]
+    moved = db.session.execute(
+        sa.update(Order).where(Order.id == order.id, Order.status == OrderStatus.DEPOSIT_PAID,
+                               Order.total_fen == order.total_fen)
+        .values(total_fen=Order.total_fen - amount_fen).execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        raise BadRequest(field="coupon", zh="订单已变化，请刷新后重试。", en="The order changed; reload and try again.")
+    db.session.execute(sa.update(OrderLine).where(OrderLine.id == line.id)
+                       .values(payable_fen=OrderLine.payable_fen - amount_fen).execution_options(synchronize_session=False))
+    db.session.add(OrderLineAdjustment(order_line_id=line.id, kind=AdjustmentKind.COUPON, source=source,
+                                       amount_fen=amount_fen))
+    coupons.use(coupon_id, order.id, order.number, now=now)
+    payments.close_open_payments(order.id)
+    db.session.flush()
+    db.session.expire(order)
+    db.session.expire(line)
+    if order.total_fen == order.deposit_fen:
+        complete_balance(order, now=now)
+
+
 def miss_balance(order: Order, *, refund_deposit: bool, reason: str, now: datetime | None = None) -> bool:
     """The balance window closed unpaid: the deposit goes back (REFUNDED; recorded here with its own request
     number, sent after the commit with retries) or is kept (CANCELLED). True when this call did it (once: a
@@ -99,6 +143,7 @@ def miss_balance(order: Order, *, refund_deposit: bool, reason: str, now: dateti
                            .execution_options(synchronize_session=False))
         db.session.expire(order)
         payments.close_open_payments(order.id)
+        coupons.give_back(order.id, order.number, now=now)
         if paid:
             rows = payments.request_refund(merchant_id=order.merchant_id, order_id=order.id, amount_fen=paid,
                                            reason=reason)
@@ -111,6 +156,7 @@ def miss_balance(order: Order, *, refund_deposit: bool, reason: str, now: dateti
                        cancel_reason=reason[:255], where=where):
         return False
     payments.close_open_payments(order.id)
+    coupons.give_back(order.id, order.number, now=now)
     return True
 
 

@@ -15,8 +15,10 @@ from app.extensions import db
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
 from app.orders import staged
-from app.orders.models import Order
+from app.coupons import checkout as coupon_checkout
+from app.orders.models import Order, OrderStatus
 from app.payments.models import PayMethod
+from app.pricing import AdjustmentKind, quote
 from app.presales.errors import BalanceNotOpen, PresaleLimit, PresaleSoldOut, PresaleUnavailable
 from app.presales.models import PresaleCampaign, CampaignStatus, MissedBalance, PresaleOrder, PresaleOrderStatus
 
@@ -166,6 +168,7 @@ class OrderView:
     balance_open: bool      # the window is open now: 支付尾款
     balance_soon: bool      # not yet open
     pickup_from: datetime | None
+    coupons: list           # the member's coupons usable on the balance now (when the campaign allows it)
 
 
 def order_view(order: Order, now: datetime) -> OrderView | None:
@@ -176,4 +179,49 @@ def order_view(order: Order, now: datetime) -> OrderView | None:
     return OrderView(c, p, rules_of(c), order.deposit_fen, order.total_fen - order.deposit_fen,
                      p.status is PresaleOrderStatus.DEPOSIT_PAID and c.balance_starts_at <= now < c.balance_ends_at,
                      p.status is PresaleOrderStatus.DEPOSIT_PAID and now < c.balance_starts_at,
-                     order.hand_over_from or c.pickup_from)
+                     order.hand_over_from or c.pickup_from,
+                     balance_coupons(order, db.session.get(Member, order.member_id), now))
+
+
+# ---------------------------------------------------------------- coupons on the balance
+
+@dataclass(frozen=True)
+class BalanceSku:
+    """The campaign's SKU priced at its balance per unit: what a coupon on the balance is quoted against
+    (a 满减's threshold and a percentage are measured on the balance, not on the deposit already paid)."""
+    id: int
+    price_fen: int
+    member_price_fen: int | None = None
+
+
+def _balance_lines(order: Order, c: PresaleCampaign) -> list:
+    p = presale_of(order.id)
+    return [(BalanceSku(c.sku_id, c.balance_fen), p.quantity)]
+
+
+def balance_coupons(order: Order, member: Member, now: datetime) -> list:
+    """The member's coupons that save something on this order's balance, best first; [] unless the campaign
+    lets coupons apply to the balance, the window is open and no coupon is on the order yet."""
+    c = campaign_of(order)
+    if c is None or not c.coupons_on_balance or order.status is not OrderStatus.DEPOSIT_PAID \
+            or not (c.balance_starts_at <= now < c.balance_ends_at) \
+            or any(a.kind is AdjustmentKind.COUPON for line in order.lines for a in line.adjustments):
+        return []
+    return coupon_checkout.options(member.id, order.merchant_id, order.store_id, _balance_lines(order, c),
+                                   member=None, now=now)
+
+
+def use_coupon_on_balance(order: Order, member: Member, coupon_id: int, now: datetime) -> None:
+    """Applies one of the member's coupons to the balance (refused in words when the campaign does not allow
+    it, outside the window, or when the coupon does not apply)."""
+    c = campaign_of(order)
+    if c is None or order.member_id != member.id:
+        raise NotFound()
+    if not c.coupons_on_balance:
+        raise BadRequest(field="coupon", zh="本预售的尾款不可使用优惠券。", en="Coupons do not apply to this balance.")
+    may_pay_balance(order, now)
+    lines = _balance_lines(order, c)
+    discount = coupon_checkout.chosen(member.id, order.merchant_id, order.store_id, coupon_id, lines, member=None,
+                                      now=now)
+    amount = quote(lines, discounts=[discount]).discount_fen
+    staged.coupon_on_balance(order, coupon_id=coupon_id, source=discount.source, amount_fen=amount, now=now)

@@ -13,7 +13,7 @@ from app.core.errors import BadRequest, DomainError
 from app.core.i18n import N_, current_lang
 from app.extensions import db
 from app.merchants.models import Merchant
-from app.orders.models import OrderStatus
+from app.orders.models import Order, OrderStatus
 from app.payments.providers import online_method
 from app.presales import service as presales
 from app.web.errors import wants_json
@@ -104,3 +104,24 @@ def presale_balance(order_id: int):
         return render_template("shop/pay_wechat.html", order=order, merchant=merchant, payment=payment,
                                params=checkout_.params)
     return redirect(back)
+
+
+@bp.post("/orders/<id:order_id>/balance/coupon")
+def presale_balance_coupon(order_id: int):
+    """Uses one of the member's coupons on the balance (when the campaign allows it), then pays what is left."""
+    order, member = own_order(order_id)
+    back = url_for("shop.order_page", order_id=order.id)
+    try:
+        coupon_id = int(request.form.get("coupon") or 0)
+        presales.use_coupon_on_balance(order, member, coupon_id, now_utc())
+        commit()
+    except ValueError:
+        return _refused(BadRequest(field="coupon", zh="请选择优惠券。", en="Choose a coupon."), back)
+    except DomainError as err:
+        if err.status == 404:
+            raise
+        return _refused(err, back)
+    order = db.session.get(Order, order_id)
+    if order.status is OrderStatus.DEPOSIT_PAID:
+        return redirect(url_for("shop.presale_balance", order_id=order.id), 303)
+    return redirect(back, 303)
