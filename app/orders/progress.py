@@ -23,6 +23,7 @@ EVENT_NOTES = {
     OrderEventKind.PAY_AT_STORE: "到店支付",
     OrderEventKind.PICKED_UP: "门店核销",
     OrderEventKind.PICKUP_UNDONE: "撤销核销",
+    OrderEventKind.DEPOSIT_PAID: "已付定金",
 }
 DELIVERY_EVENT_NOTES = {**EVENT_NOTES, OrderEventKind.PAY_AT_STORE: "货到付款", OrderEventKind.PICKED_UP: "送达核销"}
 

@@ -89,6 +89,20 @@ def check(scope: Scope, d: CampaignInput) -> None:
         _refuse("stock_total", "预售库存与每人限购须为正数。", "Stock and the per-person limit must be positive.")
 
 
+# What a shopper agreed to when paying a deposit: fixed once anyone has ordered.
+DEAL = ("sku_id", "store_id", "full_price_fen", "deposit_fen", "deposit_value_fen", "missed_balance")
+
+
+def _keep_the_deal(campaign: PresaleCampaign, values: dict) -> None:
+    ordered = db.session.execute(sa.select(sa.func.count()).select_from(PresaleOrder)
+                                 .where(PresaleOrder.campaign_id == campaign.id)).scalar()
+    changed = [f for f in DEAL if ordered and values[f] != getattr(campaign, f)]
+    if changed:
+        _refuse(changed[0], "已有顾客下单：商品、门店、价格、定金、抵扣金额和未付尾款规则不能再改（时间、库存、规则说明可改）。",
+                "Customers have ordered: the SKU, store, prices, deposit, its value and the missed-balance rule "
+                "are fixed (the windows, stock and rules text may change).")
+
+
 def save_campaign(scope: Scope, campaign_id: int | None, d: CampaignInput) -> PresaleCampaign:
     check(scope, d)
     catalog_changed([scope.merchant_id])  # the product pages list pre-sales with the catalog snapshot
@@ -101,17 +115,28 @@ def save_campaign(scope: Scope, campaign_id: int | None, d: CampaignInput) -> Pr
         audit.record(scope, "presale.create", "presale_campaign", campaign.id, after=audit.summary(campaign, FIELDS))
         return campaign
     campaign = scope.get(PresaleCampaign, campaign_id)
+    _keep_the_deal(campaign, values)
+    before = audit.summary(campaign, FIELDS)
     delta = d.stock_total - campaign.stock_total
-    # The units left move by the change of the total, never below zero (deposits may be landing meanwhile).
-    moved = db.session.execute(sa.update(PresaleCampaign).where(PresaleCampaign.id == campaign.id, PresaleCampaign.stock_left + delta >= 0)
-                               .values(stock_left=PresaleCampaign.stock_left + delta)
-                               .execution_options(synchronize_session=False)).rowcount
+    # The total and the units left move together, by one conditional update: never below what deposits hold
+    # (they may be landing meanwhile), never above the total (a CHECK).
+    moved = db.session.execute(
+        sa.update(PresaleCampaign).where(PresaleCampaign.id == campaign.id,
+                                         PresaleCampaign.stock_total == campaign.stock_total,
+                                         PresaleCampaign.stock_left + delta >= 0)
+        .values(stock_total=d.stock_total, stock_left=PresaleCampaign.stock_left + delta)
+        .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         held = campaign.stock_total - campaign.stock_left
         _refuse("stock_total", f"已有 {held} 件被预订，库存不能少于此数。",
                 f"{held} units are already reserved; the stock cannot be less.")
     db.session.expire(campaign)
-    audit.change(scope, campaign, values, fields=FIELDS, action="presale.update", object_type="presale_campaign")
+    for name, value in values.items():
+        setattr(campaign, name, value)
+    db.session.flush()
+    old, new = audit.changed(before, audit.summary(campaign, FIELDS))
+    if new:
+        audit.record(scope, "presale.update", "presale_campaign", campaign.id, before=old, after=new)
     return campaign
 
 

@@ -92,3 +92,22 @@ def test_a_manager_reads_their_stores_presales_and_cannot_edit(app, world, cake)
     assert "本店预售" in page and "隔壁预售" not in page
     assert manager.get(f"/console/presales/{theirs.id}").status_code == 404
     assert manager.get(f"/console/presales/{ours.id}/edit").status_code == 403
+
+
+def test_the_deal_is_fixed_once_someone_ordered(app, world, cake):
+    owner = console_client(app, world.owner)
+    post(owner, "/console/presales/new", sku_id=str(cake.id), store_id=str(world.store.id), **GOOD)
+    c = db.session.query(PresaleCampaign).one()
+    presales.place_deposit(world.merchant, make_member(world.merchant), c.id, quantity=1,
+                           pay_method=PayMethod.SANDBOX, now=c.deposit_starts_at + timedelta(minutes=1))
+    commit()
+    form = dict(GOOD, sku_id=str(cake.id), store_id=str(world.store.id))
+    r = post(owner, f"/console/presales/{c.id}/edit", **dict(form, deposit="40"))
+    assert r.status_code == 400 and "已有顾客下单" in r.get_data(as_text=True)
+    r = post(owner, f"/console/presales/{c.id}/edit", **dict(form, stock_total="30", rules="新的说明"))
+    assert r.status_code == 303
+    db.session.expire_all()
+    c = db.session.get(PresaleCampaign, c.id)
+    assert (c.deposit_fen, c.stock_total, c.stock_left, c.rules) == (5000, 30, 29, "新的说明")
+    [event] = db.session.query(AuditEvent).filter_by(action="presale.update").all()
+    assert event.before["stock_total"] == 20 and event.after["stock_total"] == 30 and "rules" in event.after

@@ -22,7 +22,7 @@ from app.web.shop import bp
 from app.web.shop.orders import own_order
 from app.web.shop.session import current_member, member_required, merchant_by_slug
 
-SHOWN_LABELS = (N_("待付尾款"), N_("未按时支付尾款，定金原路退回"), N_("未按时支付尾款，定金不退"))
+SHOWN_LABELS = (N_("待付尾款"), N_("已付定金"), N_("未按时支付尾款，定金原路退回"), N_("未按时支付尾款，定金不退"))
 
 
 def cards(catalog, merchant_id: int, product_id: int) -> list[presales.Card]:
