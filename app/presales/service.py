@@ -84,9 +84,11 @@ def place_deposit(merchant: Merchant, member: Member, campaign_id: int, *, quant
                          en=f"Quantity must be 1 to {c.per_member_limit}.")
     if pay_method is PayMethod.STORE:
         raise BadRequest(field="pay", zh="预售定金须在线支付。", en="A pre-sale deposit is paid online.")
-    # One member's deposits are placed one at a time (their row locked until the commit; SQLite serialises
-    # writers anyway), so two taps cannot both pass the limit.
-    db.session.execute(sa.select(Member.id).where(Member.id == member.id).with_for_update())
+    # One member's deposits are placed one at a time, so two taps cannot both pass the limit: a write to their
+    # row first holds it until the commit (PostgreSQL: the row lock; SQLite: the write lock, taken before the
+    # count is read), and the count is read after it.
+    db.session.execute(sa.update(Member).where(Member.id == member.id).values(id=Member.id)
+                       .execution_options(synchronize_session=False))
     taken = taken_by(c.id, member.id)
     if taken + quantity > c.per_member_limit:
         raise PresaleLimit(limit=c.per_member_limit, taken=taken)

@@ -18,6 +18,7 @@ from app.orders.models import Order, OrderStatus
 from app.payments.models import (
     PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, Payment, PaymentStatus, PayMethod, Refund, RefundStatus,
 )
+from app.presales.models import PRESALE_TRANSITIONS, PresaleOrderStatus
 from app.vouchers.models import TRANSITIONS as VOUCHER_TRANSITIONS
 from app.vouchers.models import Voucher, VoucherStatus
 from app.vouchers.redeem import REDEEM_FROM, UNDO_FROM
@@ -28,6 +29,7 @@ TABLES = [
     ("order", ORDER_TRANSITIONS, OrderStatus),
     ("payment", PAYMENT_TRANSITIONS, PaymentStatus),
     ("refund", REFUND_TRANSITIONS, RefundStatus),
+    ("presale_order", PRESALE_TRANSITIONS, PresaleOrderStatus),
 ]
 
 
@@ -43,8 +45,15 @@ def rows(world):
     refund = Refund(merchant_id=world.merchant.id, payment_id=payment.id, order_id=order.id, out_refund_no="RTEST1",
                     amount_fen=100, reason="t", status=RefundStatus.PENDING, created_at=now_utc())
     db.session.add(refund)
+    from app.presales import service as presales
+    from tests.presales.conftest import make_campaign
+
+    campaign = make_campaign(world.merchant, product.skus[0], world.store)
+    presale_order = presales.place_deposit(world.merchant, member, campaign.id, quantity=1,
+                                           pay_method=PayMethod.SANDBOX, now=now_utc())
     commit()
-    return {"voucher": voucher, "order": order, "payment": payment, "refund": refund}
+    return {"voucher": voucher, "order": order, "payment": payment, "refund": refund,
+            "presale_order": presales.presale_of(presale_order.id)}
 
 
 def _force(row, status) -> None:

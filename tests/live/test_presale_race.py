@@ -1,6 +1,7 @@
 """20 shoppers pay a pre-sale's deposit for its last 5 units at once, through the real pages on gunicorn with 4
 workers: exactly 5 deposit orders are placed, the campaign's stock ends at 0 (never below), the other 15 are
-refused in words; each of the 5 pays its deposit and waits for the balance."""
+refused in words; each of the 5 pays its deposit and waits for the balance. One member tapping 支付定金 ten
+times at once on a limit of 1 places one order."""
 from __future__ import annotations
 
 import re
@@ -27,9 +28,8 @@ def _member(base: str, slug: str, name: str) -> requests.Session:
     return s
 
 
-def test_twenty_deposits_for_the_last_five_units(server):
-    base, demo, engine = server
-    slug, store_id = demo["merchant"]["slug"], demo["stores"][0]["id"]
+def _campaign(engine, demo, units: int, title: str) -> int:
+    store_id = demo["stores"][0]["id"]
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     with engine.begin() as c:
         sku_id = c.execute(sa.text("SELECT min(id) FROM skus")).scalar()
@@ -37,10 +37,17 @@ def test_twenty_deposits_for_the_last_five_units(server):
             "INSERT INTO presale_campaigns (merchant_id, sku_id, store_id, title, full_price_fen, deposit_fen,"
             " deposit_value_fen, deposit_starts_at, deposit_ends_at, balance_starts_at, balance_ends_at, pickup_from,"
             " stock_total, stock_left, per_member_limit, missed_balance, coupons_on_balance, rules, status, created_at)"
-            " VALUES (:m, :k, :st, '并发预售', 30000, 5000, 10000, :s, :e, :e, :be, :be, :n, :n, 1, 'refund', false,"
+            " VALUES (:m, :k, :st, :t, 30000, 5000, 10000, :s, :e, :e, :be, :be, :n, :n, 1, 'refund', false,"
             " '', 'active', :s) RETURNING id"),
             {"m": demo["merchant"]["id"], "k": sku_id, "st": store_id, "s": now - timedelta(hours=1),
-             "e": now + timedelta(days=1), "be": now + timedelta(days=2), "n": UNITS}).scalar()
+             "e": now + timedelta(days=1), "be": now + timedelta(days=2), "n": units, "t": title}).scalar()
+    return campaign_id
+
+
+def test_twenty_deposits_for_the_last_five_units(server):
+    base, demo, engine = server
+    slug = demo["merchant"]["slug"]
+    campaign_id = _campaign(engine, demo, UNITS, "并发预售")
     shoppers = [_member(base, slug, f"预订{i}") for i in range(SHOPPERS)]
     barrier = threading.Barrier(SHOPPERS)
 
@@ -72,3 +79,26 @@ def test_twenty_deposits_for_the_last_five_units(server):
         order_id = int(re.search(r"/orders/(\d+)", pay).group(1))
         with engine.connect() as c:
             assert c.execute(sa.text("SELECT status FROM orders WHERE id = :o"), {"o": order_id}).scalar() == "deposit_paid"
+
+
+def test_one_member_tapping_ten_times_on_a_limit_of_one_places_one_order(server):
+    base, demo, engine = server
+    slug = demo["merchant"]["slug"]
+    campaign_id = _campaign(engine, demo, 100, "连点预售")
+    member = _member(base, slug, "连点")
+    taps = 10
+    barrier = threading.Barrier(taps)
+
+    def tap(_):
+        barrier.wait()
+        return member.post(f"{base}/m/{slug}/presale/{campaign_id}", data={"quantity": "1", "agree": "1"},
+                           allow_redirects=False, timeout=60, headers={"Accept": "application/json"})
+
+    with ThreadPoolExecutor(max_workers=taps) as pool:
+        answers = list(pool.map(tap, range(taps)))
+    assert sorted(a.status_code for a in answers) == [303] + [409] * (taps - 1), [a.status_code for a in answers]
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM presale_orders WHERE campaign_id = :c"),
+                         {"c": campaign_id}).scalar() == 1
+        assert c.execute(sa.text("SELECT stock_left FROM presale_campaigns WHERE id = :c"),
+                         {"c": campaign_id}).scalar() == 99
