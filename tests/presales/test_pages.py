@@ -13,7 +13,7 @@ from app.core import clock
 from app.core.database import commit
 from app.extensions import db
 from app.orders.models import Order, OrderStatus
-from app.presales.models import PresaleCampaign, MissedBalance
+from app.presales.models import MissedBalance, PresaleCampaign
 from tests.conftest import member_client
 from tests.presales.conftest import make_campaign
 from tests.support.factories import make_member, make_product
@@ -39,8 +39,7 @@ def _pay_sandbox(c, url):
 
 
 def test_the_product_page_lists_the_presale_and_its_page_shows_every_rule_before_paying(frozen, client, world, campaign):
-    cake = db.session.get(PresaleCampaign, campaign.id)
-    html = client.get(f"/m/test-coffee/p/{cake.sku_id and _product_id(cake)}").get_data(as_text=True)
+    html = client.get(f"/m/test-coffee/p/{_product_id(campaign)}").get_data(as_text=True)
     assert 'data-testid="presale-card"' in html and "定金 ¥50 抵 ¥100，尾款 ¥200" in html
     assert "11月22日 14:00 – 11月24日 14:00" in html  # the deposit window, Shanghai time
     page = client.get(f"/m/test-coffee/presale/{campaign.id}").get_data(as_text=True)
@@ -91,3 +90,25 @@ def test_deposit_balance_pickup_through_the_pages(frozen, app, world, campaign):
     assert r.status_code == 400
     db.session.expire_all()
     assert db.session.get(Order, order_id).status is OrderStatus.READY
+
+
+def test_a_warm_product_page_with_a_presale_is_still_one_query_and_a_saved_campaign_shows_at_once(
+        frozen, client, world, campaign):
+    from tests.web.test_catalog_snapshot import SelectCounter
+    from tests.web.console_support import console_client, post
+
+    url = f"/m/test-coffee/p/{_product_id(campaign)}?store={world.store.id}"
+    assert "预售 · 圣诞蛋糕" in client.get(url).get_data(as_text=True)
+    with SelectCounter() as reads:
+        html = client.get(url).get_data(as_text=True)
+    assert len(reads.seen) == 1, reads.seen
+    assert 'data-testid="presale-card"' in html
+    owner = console_client(client.application, world.owner)
+    c = db.session.get(PresaleCampaign, campaign.id)
+    form = {"title": "平安夜蛋糕预售", "sku_id": str(c.sku_id), "store_id": str(c.store_id), "full_price": "300",
+            "deposit": "50", "deposit_value": "100", "deposit_starts_at": "2026-11-22T14:00",
+            "deposit_ends_at": "2026-11-24T14:00", "balance_starts_at": "2026-11-24T14:00",
+            "balance_ends_at": "2026-11-26T14:00", "pickup": "date", "pickup_from": "2026-11-27T14:00",
+            "stock_total": "5", "per_member_limit": "2", "missed_balance": "forfeit", "status": "active"}
+    assert post(owner, f"/console/presales/{c.id}/edit", **form).status_code == 303
+    assert "平安夜蛋糕预售" in client.get(url).get_data(as_text=True)  # the next page, not a stale snapshot
