@@ -117,3 +117,24 @@ def test_a_missed_balance_forfeits_the_deposit_when_the_campaign_says_so(frozen,
     assert db.session.get(Payment, deposit.id).status is PaymentStatus.PAID   # the merchant keeps it
     assert db.session.get(Payment, balance.id).status is PaymentStatus.CLOSED  # WeChat asked, then closed
     assert db.session.get(PresaleCampaign, c.id).stock_left == 5
+
+
+def test_the_balance_opens_wechats_cashier_and_waits_for_its_own_payment(frozen, app, client, world, wechat, setup):  # noqa: F811
+    from tests.conftest import member_client
+
+    cake, member = setup
+    c = make_campaign(world.merchant, cake, world.store)
+    commit()
+    order, _ = _deposit_paid(app, client, wechat, world, c, member)
+    clock.advance(timedelta(days=1))
+    page = member_client(app, member).get(f"/orders/{order.id}/balance")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-testid="wxpay"' in html and 'data-status-from="deposit_paid"' in html  # not fooled by 待付尾款
+    [balance] = [p for p in db.session.query(Payment).filter_by(order_id=order.id) if p.status is PaymentStatus.CREATED]
+    assert balance.amount_fen == 20000
+    headers, body = wechat.payment_notification(balance.out_trade_no)
+    assert notify(client, headers, body).status_code == 204
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.status is OrderStatus.READY and order.hand_over_from == c.pickup_from
