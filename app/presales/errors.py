@@ -3,7 +3,7 @@ from app.core.errors import Conflict
 
 class PresaleUnavailable(Conflict):
     zh = "该预售当前不接受定金（定金时间 {window}）。"
-    en = "This pre-sale is not taking deposits now (deposit window {window})."
+    en = "This pre-sale is not taking deposits now (deposit window {_window_en})."
 
 
 class PresaleSoldOut(Conflict):
@@ -18,4 +18,4 @@ class PresaleLimit(Conflict):
 
 class BalanceNotOpen(Conflict):
     zh = "尾款支付时间为 {window}，现在不能支付尾款。"
-    en = "The balance is paid {window}; it cannot be paid now."
+    en = "The balance is paid {_window_en}; it cannot be paid now."

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Sku
-from app.core.clock import shanghai_today, start_of_day, to_shanghai
+from app.core.clock import month_day_time, shanghai_today, start_of_day
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
 from app.members.models import Member
@@ -23,33 +23,34 @@ from app.presales.errors import BalanceNotOpen, PresaleLimit, PresaleSoldOut, Pr
 from app.presales.models import PresaleCampaign, CampaignStatus, MissedBalance, PresaleOrder, PresaleOrderStatus
 
 
-def window_text(start: datetime, end: datetime) -> str:
-    return f"{to_shanghai(start):%m月%d日 %H:%M} – {to_shanghai(end):%m月%d日 %H:%M}"
+def window_text(start: datetime, end: datetime, lang: str = "zh") -> str:
+    """「11月24日 14:00 – 11月26日 14:00」 in Shanghai time ('Nov 24 14:00 – Nov 26 14:00' in English)."""
+    return f"{month_day_time(start, lang)} – {month_day_time(end, lang)}"
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Everything a shopper agrees to before paying a deposit, as the product page and the order page say it."""
+    """Everything a shopper agrees to before paying a deposit, as the product page and the order page say it
+    (times as instants: the pages word them in the reader's language)."""
     full_price_fen: int
     deposit_fen: int
     deposit_value_fen: int
     balance_fen: int
-    deposit_window: str
-    balance_window: str
-    pickup: str           # 「12月01日起」 or 「付尾款后 3 天起」
-    refundable: bool      # a missed balance refunds the deposit
+    deposit_starts_at: datetime
+    deposit_ends_at: datetime
+    balance_starts_at: datetime
+    balance_ends_at: datetime
+    pickup_from: datetime | None   # from this date ...
+    pickup_after_days: int | None  # ... or N days after the balance is paid
+    refundable: bool               # a missed balance refunds the deposit
     coupons_on_balance: bool
     text: str
 
 
 def rules_of(c: PresaleCampaign) -> Rules:
-    if c.pickup_from is not None:
-        pickup = f"{to_shanghai(c.pickup_from):%m月%d日}起"
-    else:
-        pickup = f"付尾款后 {c.pickup_after_days} 天起" if c.pickup_after_days else "付尾款后即可"
-    return Rules(c.full_price_fen, c.deposit_fen, c.deposit_value_fen, c.balance_fen,
-                 window_text(c.deposit_starts_at, c.deposit_ends_at), window_text(c.balance_starts_at, c.balance_ends_at),
-                 pickup, c.missed_balance is MissedBalance.REFUND, c.coupons_on_balance, c.rules)
+    return Rules(c.full_price_fen, c.deposit_fen, c.deposit_value_fen, c.balance_fen, c.deposit_starts_at,
+                 c.deposit_ends_at, c.balance_starts_at, c.balance_ends_at, c.pickup_from, c.pickup_after_days,
+                 c.missed_balance is MissedBalance.REFUND, c.coupons_on_balance, c.rules)
 
 
 def taking_deposits(c: PresaleCampaign, now: datetime) -> bool:
@@ -78,7 +79,8 @@ def place_deposit(merchant: Merchant, member: Member, campaign_id: int, *, quant
     shoppers racing for the last unit cannot both win; a CHECK keeps it at zero or above)."""
     c = active_campaign(merchant.id, campaign_id)
     if not taking_deposits(c, now):
-        raise PresaleUnavailable(window=window_text(c.deposit_starts_at, c.deposit_ends_at))
+        raise PresaleUnavailable(window=window_text(c.deposit_starts_at, c.deposit_ends_at),
+                                 _window_en=window_text(c.deposit_starts_at, c.deposit_ends_at, "en"))
     if quantity < 1 or quantity > c.per_member_limit:
         raise BadRequest(field="quantity", zh=f"数量须在 1 到 {c.per_member_limit} 之间。",
                          en=f"Quantity must be 1 to {c.per_member_limit}.")
@@ -122,7 +124,8 @@ def may_pay_balance(order: Order, now: datetime) -> None:
     staged.refuse_unless_deposit_paid(order)
     c = campaign_of(order)
     if c is not None and not (c.balance_starts_at <= now < c.balance_ends_at):
-        raise BalanceNotOpen(window=window_text(c.balance_starts_at, c.balance_ends_at))
+        raise BalanceNotOpen(window=window_text(c.balance_starts_at, c.balance_ends_at),
+                             _window_en=window_text(c.balance_starts_at, c.balance_ends_at, "en"))
 
 
 def pickup_from(c: PresaleCampaign, balance_paid_at: datetime) -> datetime:

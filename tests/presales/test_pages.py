@@ -43,7 +43,7 @@ def test_the_product_page_lists_the_presale_and_its_page_shows_every_rule_before
     assert 'data-testid="presale-card"' in html and "定金 ¥50 抵 ¥100，尾款 ¥200" in html
     assert "11月22日 14:00 – 11月24日 14:00" in html  # the deposit window, Shanghai time
     page = client.get(f"/m/test-coffee/presale/{campaign.id}").get_data(as_text=True)
-    for text in ("¥300.00", "¥50.00", "¥100.00", "¥200.00", "11月24日 14:00 – 11月26日 14:00", "11月27日起",
+    for text in ("¥300.00", "¥50.00", "¥100.00", "¥200.00", "11月24日 14:00 – 11月26日 14:00", "11-27 起",
                  "定金不退", "尾款不可使用优惠券", "定金支付后不可取消"):
         assert text in page, text
     assert 'data-testid="signin"' in page and 'data-testid="deposit-form"' not in page  # sign in to pay
@@ -112,3 +112,10 @@ def test_a_warm_product_page_with_a_presale_is_still_one_query_and_a_saved_campa
             "stock_total": "5", "per_member_limit": "2", "missed_balance": "forfeit", "status": "active"}
     assert post(owner, f"/console/presales/{c.id}/edit", **form).status_code == 303
     assert "平安夜蛋糕预售" in client.get(url).get_data(as_text=True)  # the next page, not a stale snapshot
+
+
+def test_the_rules_in_english(frozen, client, world, campaign):
+    page = client.get(f"/m/test-coffee/presale/{campaign.id}?lang=en").get_data(as_text=True)
+    for text in ("Nov 24 14:00 – Nov 26 14:00", "from 11-27", "Non-refundable deposit", "No coupons on the balance",
+                 "Sign in to pay the deposit"):
+        assert text in page, text
