@@ -86,9 +86,13 @@ def can_cancel(order: Order) -> bool:
 
 
 def can_refund(order: Order) -> bool:
-    """Paid and not yet handed over (refunds and redemptions exclude each other). A pre-sale is refunded by
-    the store (its deposit may be non-refundable), not from the shop."""
-    return order.status is OrderStatus.READY and order.paid_at is not None and not order.is_presale
+    """Paid and not yet handed over (refunds and redemptions exclude each other)."""
+    return order.status is OrderStatus.READY and order.paid_at is not None
+
+
+def shopper_can_refund(order: Order) -> bool:
+    """What the shop offers: a pre-sale is refunded by the store (its deposit may be non-refundable)."""
+    return can_refund(order) and not order.is_presale
 
 
 def event_note(event: OrderEvent, order: Order) -> str:

@@ -81,6 +81,12 @@ def test_the_editor_saves_and_the_pages_count_deposits_balances_and_missed(froze
     assert "未付尾款定金自动原路退回" in detail and 'data-testid="refund-state"' in detail
     listing = owner.get("/console/orders").get_data(as_text=True)
     assert listing.count('data-testid="presale-mark"') == 2
+    for o in orders:
+        r = owner.get(f"/console/orders/{o.id}")
+        assert r.status_code == 200 and 'data-testid="presale-mark"' in r.get_data(as_text=True)
+        assert "定金 ¥50.00" in r.get_data(as_text=True)
+    detail = owner.get(f"/console/orders/{orders[0].id}").get_data(as_text=True)
+    assert 'action="/console/orders/%d/refund"' % orders[0].id in detail  # the store refunds a paid pre-sale
 
 
 def test_a_manager_reads_their_stores_presales_and_cannot_edit(app, world, cake):

@@ -231,7 +231,7 @@ def order_page(order_id: int):
         seconds_left=seconds_left, unpaid_at_store=progress_.unpaid_at_store(order),
         due_fen=order.total_fen - order.refunded_fen,
         can_pay=progress_.can_pay(order), can_cancel=progress_.can_cancel(order),
-        can_refund=progress_.can_refund(order),
+        can_refund=progress_.shopper_can_refund(order),
         reasons=DELIVERY_REFUND_REASONS if order.is_delivery else REFUND_REASONS,
         OrderStatus=OrderStatus, labels=labels,
         rotate_seconds=current_app.config["QR_ROTATE_SECONDS"],
