@@ -36,7 +36,8 @@ TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
 }
 
 STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: "待支付", OrderStatus.DEPOSIT_PAID: "待付尾款", OrderStatus.READY: "待取货", OrderStatus.PICKED_UP: "已取货",
+    OrderStatus.PENDING_PAYMENT: "待支付", OrderStatus.DEPOSIT_PAID: "待付尾款", OrderStatus.READY: "待取货",
+    OrderStatus.PICKED_UP: "已取货",
     OrderStatus.COMPLETED: "已完成", OrderStatus.CANCELLED: "已取消", OrderStatus.REFUNDED: "已退款",
 }
 

@@ -112,7 +112,8 @@ def coupon_on_balance(order: Order, *, coupon_id: int, source: str, amount_fen: 
     if moved != 1:
         raise BadRequest(field="coupon", zh="订单已变化，请刷新后重试。", en="The order changed; reload and try again.")
     db.session.execute(sa.update(OrderLine).where(OrderLine.id == line.id)
-                       .values(payable_fen=OrderLine.payable_fen - amount_fen).execution_options(synchronize_session=False))
+                       .values(payable_fen=OrderLine.payable_fen - amount_fen)
+                       .execution_options(synchronize_session=False))
     db.session.add(OrderLineAdjustment(order_line_id=line.id, kind=AdjustmentKind.COUPON, source=source,
                                        amount_fen=amount_fen))
     coupons.use(coupon_id, order.id, order.number, now=now)

@@ -133,7 +133,8 @@ def pickup_from(c: PresaleCampaign, balance_paid_at: datetime) -> datetime:
     days after the balance was paid."""
     if c.pickup_from is not None:
         return c.pickup_from
-    return max(balance_paid_at, start_of_day(shanghai_today(balance_paid_at) + timedelta(days=c.pickup_after_days or 0)))
+    day = shanghai_today(balance_paid_at) + timedelta(days=c.pickup_after_days or 0)
+    return max(balance_paid_at, start_of_day(day))
 
 
 def hand_over_from(order: Order, paid_at: datetime) -> datetime | None:

@@ -99,7 +99,8 @@ def announcement_for(order_id: int) -> dict | None:
     base = current_app.config["APP_BASE_URL"].rstrip("/")
     return {"openid": member.openid, "url": f"{base}/orders/{order.id}", "data": {
         "first": "预售尾款开始支付啦，请在截止前支付尾款", "keyword1": c.title, "keyword2": f"订单 {order.number}",
-        "keyword3": f"尾款 ¥{yuan(order.total_fen - order.deposit_fen)}，{window_text(c.balance_starts_at, c.balance_ends_at)}",
+        "keyword3": f"尾款 ¥{yuan(order.total_fen - order.deposit_fen)}，"
+                    f"{window_text(c.balance_starts_at, c.balance_ends_at)}",
         "remark": "逾期未付尾款定金不退" if c.missed_balance.value == "forfeit" else "逾期未付尾款，定金将原路退回"}}
 
 

@@ -16,7 +16,7 @@ from app.payments import service as payments
 from app.payments.models import PayMethod
 from app.presales import service as presales
 from app.presales.errors import BalanceNotOpen, PresaleLimit, PresaleSoldOut, PresaleUnavailable
-from app.presales.models import PresaleCampaign, PresaleOrder, PresaleOrderStatus
+from app.presales.models import PresaleCampaign, PresaleOrderStatus
 from app.core.clock import month_day_time
 from app.vouchers.models import Voucher
 from tests.vouchers.helpers import redeem
