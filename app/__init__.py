@@ -52,8 +52,11 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     from app.payments import tasks as _payment_tasks  # noqa: F401
     from app.groupbuys import receivers as groupbuy_receivers
     from app.groupbuys import tasks as _groupbuy_tasks  # noqa: F401
+    from app.presales import receivers as presale_receivers
+    from app.presales import tasks as _presale_tasks  # noqa: F401
 
     receivers.connect()
+    presale_receivers.connect()
     coupon_receivers.connect()
     groupbuy_receivers.connect()
     tasks.init_app(app)

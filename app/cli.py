@@ -95,6 +95,8 @@ def init_app(app: Flask) -> None:
         click.echo(f"  商户 API 密钥  {out['merchant']['api_key']}")
         for s in out["stores"]:
             click.echo(f"  收银台密钥 {s['name']}  {s['counter_key']}")
+        for p in out["presales"]:
+            click.echo(f"  预售   {p['title']}  {base}{p['url']}")
         for v in out["vouchers"]:
             click.echo(f"  演示券 {v['title']}  {v['code']}  {v['holder_url']}")
         for g in out["groupbuys"]:

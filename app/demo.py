@@ -15,6 +15,7 @@ from app.merchants.service import add_staff, create_api_key
 from app.vouchers import codes
 from app.vouchers import service as vouchers
 from app.vouchers.models import Voucher, VoucherSource
+from app.presales import demo as presale_demo
 
 SLUG = "demo-coffee"
 PASSWORD = "demo1234"
@@ -100,6 +101,9 @@ def load(secret: str) -> dict:
     for username, _name, role, idx in STAFF:
         out["staff"].append({"username": username, "password": PASSWORD, "role": role.value,
                              "store_id": stores[idx].id if idx is not None else None})
+    cheesecake = db.session.execute(sa.select(Sku).join(Product).where(
+        Product.merchant_id == merchant.id, Product.image == "img/products/cheesecake.png")).scalars().first()
+    out["presales"] = presale_demo.load(merchant, stores[0], cheesecake)
     demo_vouchers = db.session.execute(
         sa.select(Voucher).where(Voucher.merchant_id == merchant.id, Voucher.source == VoucherSource.DEMO)
         .order_by(Voucher.id)).scalars()

@@ -8,10 +8,12 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.core import logging as applog
+from app.core.clock import now_utc
 from app.core.errors import BadRequest
 from app.extensions import db
 from app.members import service as members
 from app.merchants.models import Merchant
+from app.orders import signals, staged
 from app.orders.errors import PickupVoucherClosed, PickupVoucherReplaced
 from app.orders import signals
 from app.orders.models import Order, OrderEventKind, OrderKind, OrderStatus, OrderVoucher
@@ -27,22 +29,42 @@ def amount_due(order: Order) -> int:
     return max(0, order.total_fen - order.refunded_fen - paid)
 
 
+def amount_due_now(order: Order) -> int:
+    """What the pay page asks for now: a two-part order's deposit first, then the rest."""
+    if order.status is OrderStatus.PENDING_PAYMENT and order.deposit_fen is not None:
+        return order.deposit_fen
+    return amount_due(order)
+
+
 def open_payment(order: Order) -> Payment:
-    """The payment the order's pay page uses for what is due now."""
-    if order.status is not OrderStatus.PENDING_PAYMENT or order.pay_method is PayMethod.STORE:
+    """The payment the order's pay page uses for what is due now (a pre-sale's balance only in its window)."""
+    if order.status is OrderStatus.DEPOSIT_PAID:
+        staged.check_may_pay_balance(order, now_utc())
+    elif order.status is not OrderStatus.PENDING_PAYMENT or order.pay_method is PayMethod.STORE:
         raise BadRequest(field="order", zh="订单无需支付。", en="This order needs no payment.")
     return payments.open_payment(merchant_id=order.merchant_id, order_id=order.id, provider=order.pay_method,
-                                 amount_fen=amount_due(order))
+                                 amount_fen=amount_due_now(order))
 
 
 def on_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
     """A payment for `order` succeeded. True when it is accounted for: the order became ready now (or is
     still waiting for another part). False when the order can no longer take it (cancelled meanwhile, or
     paid twice): the caller refunds it."""
+    if order.status is OrderStatus.DEPOSIT_PAID:
+        return _on_balance_paid(order, payment, now=now)
     if order.status is not OrderStatus.PENDING_PAYMENT:
         return False
+    if amount_due(order) > 0 and order.deposit_fen is not None:
+        # A part (a pre-sale's deposit): the order waits for the balance, with no unpaid-order deadline (the
+        # balance window's end is pre-sales' deadline).
+        if not _transition(order, OrderStatus.DEPOSIT_PAID, OrderEventKind.DEPOSIT_PAID, expires_at=None,
+                           where=[Order.status == OrderStatus.PENDING_PAYMENT]):
+            return False
+        _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")
+        signals.deposit_paid.send(order, now=now)
+        return True
     if amount_due(order) > 0:
-        accepted = True  # a part (a deposit): the order waits for the rest
+        accepted = True  # a part of an order paid in several: it waits for the rest
     elif order.kind is OrderKind.GROUPBUY:
         # A group-buy seat: no voucher until the team is complete. Group-buys hear of it in this transaction
         # (and may send the money back at once when the team is gone).
@@ -58,6 +80,16 @@ def on_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
         return False  # another worker settled the order first: this payment goes back, and earns nothing
     _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")
     return accepted
+
+
+def _on_balance_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
+    """A two-part order's balance paid: ready, with a pickup voucher valid from its hand-over date."""
+    if amount_due(order) > 0:
+        return False  # not the whole balance (cannot happen through open_payment): it goes back
+    if not staged.complete_balance(order, now=now):
+        return False  # the balance window was closed meanwhile: this payment goes back
+    _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")
+    return True
 
 
 def on_payment_paid(payment: Payment, *, now: datetime) -> None:

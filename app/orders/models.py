@@ -17,6 +17,7 @@ from app.pricing import AdjustmentKind, discounts_by_kind
 class OrderStatus(str, enum.Enum):
     PENDING_PAYMENT = "pending_payment"  # 待支付: stock reserved, cancelled when unpaid in time
     GROUPING = "grouping"                # 待成团: a group-buy seat paid; no voucher until the team is complete
+    DEPOSIT_PAID = "deposit_paid"        # 待付尾款: a pre-sale's deposit paid; the balance is due in its window
     READY = "ready"                      # 待取货 (delivery: 待配送): paid (or to pay at the store); the voucher exists
     PICKED_UP = "picked_up"              # 已取货 (delivery: 已送达): the voucher was redeemed at the hand-over
     COMPLETED = "completed"              # 已完成: the refund window after pickup has closed
@@ -25,8 +26,11 @@ class OrderStatus(str, enum.Enum):
 
 
 TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
-    OrderStatus.PENDING_PAYMENT: {OrderStatus.READY, OrderStatus.GROUPING, OrderStatus.CANCELLED},
+    OrderStatus.PENDING_PAYMENT: {OrderStatus.READY, OrderStatus.GROUPING, OrderStatus.DEPOSIT_PAID,
+                                  OrderStatus.CANCELLED},
     OrderStatus.GROUPING: {OrderStatus.READY, OrderStatus.REFUNDED},  # the team completes, or fails / is left
+    # The balance paid → ready; missed → the deposit refunded (REFUNDED) or forfeited (CANCELLED), by the campaign
+    OrderStatus.DEPOSIT_PAID: {OrderStatus.READY, OrderStatus.REFUNDED, OrderStatus.CANCELLED},
     OrderStatus.READY: {OrderStatus.PICKED_UP, OrderStatus.REFUNDED, OrderStatus.CANCELLED},
     OrderStatus.PICKED_UP: {OrderStatus.READY, OrderStatus.COMPLETED},  # back to READY by an undo
     OrderStatus.COMPLETED: set(),
@@ -35,7 +39,8 @@ TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
 }
 
 STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: "待支付", OrderStatus.GROUPING: "待成团", OrderStatus.READY: "待取货",
+    OrderStatus.PENDING_PAYMENT: "待支付", OrderStatus.GROUPING: "待成团", OrderStatus.DEPOSIT_PAID: "待付尾款",
+    OrderStatus.READY: "待取货",
     OrderStatus.PICKED_UP: "已取货",
     OrderStatus.COMPLETED: "已完成", OrderStatus.CANCELLED: "已取消", OrderStatus.REFUNDED: "已退款",
 }
@@ -82,6 +87,10 @@ class Order(db.Model):
     total_fen: Mapped[int]
     list_total_fen: Mapped[int]  # before member prices: the saving is list_total_fen - total_fen
     refunded_fen: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Paid in two parts (a pre-sale): the first part, the deposit; None for an order paid at once.
+    deposit_fen: Mapped[int | None]
+    # The pickup voucher is valid from then (a pre-sale's pickup date); None: from the moment it is issued.
+    hand_over_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id"))
     note: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -100,6 +109,8 @@ class Order(db.Model):
         sa.CheckConstraint("total_fen >= 0", name="total_nonneg"),
         sa.CheckConstraint("total_fen <= list_total_fen", name="total_within_list"),
         sa.CheckConstraint("refunded_fen >= 0 AND refunded_fen <= total_fen", name="refunded_range"),
+        sa.CheckConstraint("deposit_fen IS NULL OR (deposit_fen > 0 AND deposit_fen <= total_fen)",
+                           name="deposit_range"),
         sa.CheckConstraint("fulfilment <> 'delivery' OR delivery_address IS NOT NULL", name="delivery_has_address"),
         sa.Index("ix_orders_status_expires", "status", "expires_at"),
         sa.Index("ix_orders_merchant_created", "merchant_id", "created_at"),
@@ -108,6 +119,11 @@ class Order(db.Model):
     @property
     def status_label(self) -> str:
         return status_label_for(self.status, self.fulfilment)
+
+    @property
+    def is_presale(self) -> bool:
+        """Paid in two parts: a deposit, then the balance (a pre-sale)."""
+        return self.deposit_fen is not None
 
     @property
     def is_delivery(self) -> bool:
@@ -174,6 +190,7 @@ class OrderEventKind(str, enum.Enum):
     REFUNDED = "refunded"            # every line refunded; `note` says why
     COMPLETED = "completed"          # the refund window after pickup closed
     GROUPED = "grouped"              # the group-buy team filled: ready for pickup
+    DEPOSIT_PAID = "deposit_paid"    # a pre-sale's deposit paid: the balance is due in its window
 
 
 class OrderLineAdjustment(db.Model):

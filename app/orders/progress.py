@@ -24,6 +24,7 @@ EVENT_NOTES = {
     OrderEventKind.PICKED_UP: "门店核销",
     OrderEventKind.PICKUP_UNDONE: "撤销核销",
     OrderEventKind.GROUPED: "拼团成功",
+    OrderEventKind.DEPOSIT_PAID: "已付定金",
 }
 DELIVERY_EVENT_NOTES = {**EVENT_NOTES, OrderEventKind.PAY_AT_STORE: "货到付款", OrderEventKind.PICKED_UP: "送达核销"}
 
@@ -89,6 +90,11 @@ def can_cancel(order: Order) -> bool:
 def can_refund(order: Order) -> bool:
     """Paid and not yet handed over (refunds and redemptions exclude each other)."""
     return order.status is OrderStatus.READY and order.paid_at is not None
+
+
+def shopper_can_refund(order: Order) -> bool:
+    """What the shop offers: a pre-sale is refunded by the store (its deposit may be non-refundable)."""
+    return can_refund(order) and not order.is_presale
 
 
 def event_note(event: OrderEvent, order: Order) -> str:

@@ -7,7 +7,6 @@ job on two workers, or a notification delivered twice, changes an order once.
 """
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Product, Sku, StoreStock
+from app.catalog.service import haversine_m
 from app.coupons import checkout as coupons
 from app.core import states, tasks
 from app.core.clock import end_of_day, now_utc, shanghai_today, to_shanghai
@@ -26,6 +26,7 @@ from app.members import service as members
 from app.members.models import Member
 from app.merchants import hours
 from app.merchants.models import Merchant, Store
+from app.orders import signals
 from app.orders.errors import (
     ClosedBeforeReady, FieldErrors, OrderStateError, OutOfDeliveryRange, OutOfStock, PickedUp, StoreClosed,
 )
@@ -48,15 +49,6 @@ PICKUP_VALID_DAYS = 7
 class LineRequest:
     sku_id: int
     quantity: int
-
-
-def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> int:
-    """Great-circle distance in metres (haversine)."""
-    r = 6371000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return int(round(2 * r * math.asin(math.sqrt(a))))
 
 
 def _number(now: datetime) -> str:
@@ -137,7 +129,7 @@ def place_order(
             problems.append(BadRequest(field="delivery_location", zh="请允许获取位置，以确认在配送范围内。",
                                        en="Share your location so we can check the delivery range."))
         else:
-            distance = distance_m(store.latitude, store.longitude, delivery_lat, delivery_lng)
+            distance = round(haversine_m(store.latitude, store.longitude, delivery_lat, delivery_lng))
             if distance > store.delivery_radius_m:
                 far = OutOfDeliveryRange(distance_m=distance, radius_m=store.delivery_radius_m)
                 if not problems:
@@ -234,7 +226,9 @@ def handover_text(order: Order) -> str:
 def _issue_pickup_voucher(order: Order, now: datetime) -> Voucher:
     merchant = db.session.get(Merchant, order.merchant_id)
     store = db.session.get(Store, order.store_id)
-    first_day = shanghai_today(order.pickup_at or now)
+    # A pre-sale is handed over from its pickup date (the counter refuses earlier: not_yet_valid).
+    valid_from = max(now, order.hand_over_from) if order.hand_over_from else now
+    first_day = shanghai_today(order.pickup_at or valid_from)
     label = "自提" if order.fulfilment is Fulfilment.PICKUP else "配送"
     generation = 1 + (db.session.execute(sa.select(sa.func.max(OrderVoucher.generation)).where(
         OrderVoucher.order_id == order.id)).scalar() or 0)
@@ -242,7 +236,7 @@ def _issue_pickup_voucher(order: Order, now: datetime) -> Voucher:
         merchant, title=f"{store.name} {label} · 订单 {order.number}", handover=handover_text(order),
         value_fen=order.total_fen - order.refunded_fen, source=VoucherSource.ORDER,
         source_ref=f"order:{order.id}:{generation}", member_id=order.member_id, store_ids=[order.store_id],
-        valid_from=now, valid_until=end_of_day(first_day + timedelta(days=PICKUP_VALID_DAYS - 1)),
+        valid_from=valid_from, valid_until=end_of_day(first_day + timedelta(days=PICKUP_VALID_DAYS - 1)),
     )
     db.session.add(OrderVoucher(voucher_id=voucher.id, order_id=order.id, generation=generation))
     order.voucher_id = voucher.id
@@ -265,6 +259,8 @@ def cancel_if_expired(order: Order, *, now: datetime | None = None) -> bool:
 # ---------------------------------------------------------------- cancel / expire / complete
 
 def _return_stock(order: Order, quantities: dict[int, int]) -> None:
+    if order.is_presale:
+        return  # a pre-sale's units are its campaign's stock, released by pre-sales (app.orders.signals)
     for sku_id in sorted(quantities):
         if quantities[sku_id] > 0:
             db.session.execute(
@@ -295,6 +291,7 @@ def cancel(order: Order, *, reason: str, now: datetime | None = None,
         return False
     _return_stock(order, {l.sku_id: l.open_quantity for l in order.lines})
     payments.close_open_payments(order.id)
+    signals.cancelled.send(order, now=now)
     coupons.give_back(order.id, order.number, now=now)
     signals.cancelled.send(order, now=now)
     return True

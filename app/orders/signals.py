@@ -1,4 +1,4 @@
-"""What orders tell the domains above them (group-buys): sent inside the transaction that changed the
+"""What orders tell the domains above them (group-buys, pre-sales): sent inside the transaction that changed the
 order, so the listener's changes commit (or roll back) with it."""
 from blinker import Namespace
 
@@ -8,3 +8,7 @@ _signals = Namespace()
 held = _signals.signal("order-held")
 # sender: the Order, now CANCELLED (never paid, or a pay-at-store order called off); kwargs: now
 cancelled = _signals.signal("order-cancelled")
+# sender: the Order, its deposit just paid and now DEPOSIT_PAID (the balance is due later); kwargs: now
+deposit_paid = _signals.signal("order-deposit-paid")
+# sender: the Order, its balance just paid and now READY with its pickup voucher; kwargs: now
+balance_paid = _signals.signal("order-balance-paid")

@@ -173,7 +173,9 @@
       fetch(wx.getAttribute('data-status-url'), { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
         .then(function (r) { return r.json(); })
         .then(function (body) {
-          if (body.status !== 'pending_payment' || tries <= 0) location.href = wx.getAttribute('data-order-url');
+          // Waits for the status the page was opened in to change (待支付, or a pre-sale's 待付尾款).
+          var from = wx.getAttribute('data-status-from') || 'pending_payment';
+          if (body.status !== from || tries <= 0) location.href = wx.getAttribute('data-order-url');
           else setTimeout(function () { poll(tries - 1); }, 1000);
         })
         .catch(function () { setTimeout(function () { poll(tries - 1); }, 2000); });

@@ -19,6 +19,7 @@ from app.payments.models import (
     PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, Payment, PaymentStatus, PayMethod, Refund, RefundStatus,
 )
 from app.groupbuys.models import SEAT_TRANSITIONS, TEAM_TRANSITIONS, Seat, SeatStatus, Team, TeamStatus
+from app.presales.models import PRESALE_TRANSITIONS, PresaleOrderStatus
 from app.vouchers.models import TRANSITIONS as VOUCHER_TRANSITIONS
 from app.vouchers.models import Voucher, VoucherStatus
 from app.vouchers.redeem import REDEEM_FROM, UNDO_FROM
@@ -31,6 +32,7 @@ TABLES = [
     ("refund", REFUND_TRANSITIONS, RefundStatus),
     ("team", TEAM_TRANSITIONS, TeamStatus),
     ("seat", SEAT_TRANSITIONS, SeatStatus),
+    ("presale_order", PRESALE_TRANSITIONS, PresaleOrderStatus),
 ]
 
 
@@ -46,7 +48,9 @@ def rows(world):
     refund = Refund(merchant_id=world.merchant.id, payment_id=payment.id, order_id=order.id, out_refund_no="RTEST1",
                     amount_fen=100, reason="t", status=RefundStatus.PENDING, created_at=now_utc())
     db.session.add(refund)
+    from app.presales import service as presales
     from tests.groupbuys.conftest import make_campaign
+    from tests.presales.conftest import make_campaign as make_presale
 
     campaign = make_campaign(world.merchant, product.skus[0], [world.store])
     team = Team(merchant_id=world.merchant.id, campaign_id=campaign.id, store_id=world.store.id,
@@ -56,8 +60,12 @@ def rows(world):
     seat = Seat(team_id=team.id, member_id=member.id, order_id=order.id, status=SeatStatus.RESERVED,
                 joined_at=now_utc())
     db.session.add(seat)
+    presale = make_presale(world.merchant, product.skus[0], world.store)
+    presale_order = presales.place_deposit(world.merchant, member, presale.id, quantity=1,
+                                           pay_method=PayMethod.SANDBOX, now=now_utc())
     commit()
-    return {"voucher": voucher, "order": order, "payment": payment, "refund": refund, "team": team, "seat": seat}
+    return {"voucher": voucher, "order": order, "payment": payment, "refund": refund, "team": team, "seat": seat,
+            "presale_order": presales.presale_of(presale_order.id)}
 
 
 def _force(row, status) -> None:

@@ -120,6 +120,11 @@ RULES: dict[str, set[str] | None] = {
     "console.groupbuy_refunds": BROWSE,
     "console.groupbuy_refund_retry": EDITORS,
     "console.groupbuy_team_end_time": EDITORS,
+    "console.presales": BROWSE,
+    "console.presale": BROWSE,
+    "console.presale_new": CAMPAIGN_EDIT,
+    "console.presale_edit": CAMPAIGN_EDIT,
+    "console.presale_demo": CAMPAIGN_EDIT,
 }
 # ids of rows a store manager sees for the whole merchant (no "another store" check for them) ...
 MERCHANT_WIDE_IDS = ("key_id", "product_id", "category_id", "sku_id", "photo_id")
@@ -150,6 +155,19 @@ def _groupbuy_at(merchant, store, nickname):
     db.session.commit()
     refund = db.session.execute(sa.select(Refund).where(Refund.order_id == order.id)).scalar_one()
     return {"groupbuy_id": campaign.id, "team_id": team.id, "refund_id": refund.id}
+
+
+def _presale_at(merchant, store, nickname):
+    """A pre-sale picked up at `store`, with a deposit order of `nickname` there: its id."""
+    from app.core.clock import now_utc
+    from app.presales import service as presales
+    from tests.presales.conftest import make_campaign
+
+    product = make_product(merchant, f"{store.name}预售", (("只", 30000, None),), stock={store: 0})
+    campaign = make_campaign(merchant, product.skus[0], store)
+    presales.place_deposit(merchant, make_member(merchant, nickname), campaign.id, quantity=1,
+                           pay_method=PayMethod.SANDBOX, now=now_utc())
+    return {"presale_id": campaign.id, "step": "open-balance"}
 
 
 def _order_at(merchant, store, nickname):
@@ -195,27 +213,31 @@ def people(app, world):
                for who, staff in (("own", operator), ("foreign", other_owner))}
     db.session.add_all([*uploads.values(), *imports.values()])
     db.session.commit()
+    own_ps = _presale_at(world.merchant, world.store, "本店预订")
+    sibling_ps = _presale_at(world.merchant, world.store_b, "隔壁预订")
+    foreign_ps = _presale_at(world.other_merchant, world.other_store, "别家预订")
+    db.session.commit()
     return {
         "staff": {"owner": world.owner, "operator": operator, "manager": world.manager, "cashier": world.cashier},
         "own": {"store_id": world.store.id, "staff_id": world.cashier.id, "key_id": own_key.id,
                 "order_id": own_order.id, "voucher_id": own_order.voucher_id, **own_catalog,
                 "upload_id": uploads["own"].id, "import_id": imports["own"].id,
-                "campaign_id": own_campaign.id, "coupon_id": own_coupon.id, **own_gb},
+                "campaign_id": own_campaign.id, "coupon_id": own_coupon.id, **own_gb, **own_ps},
         # another store of the same merchant: only a manager (bound to world.store) must not reach it
         "sibling": {"store_id": world.store_b.id, "staff_id": world.cashier_b.id, "key_id": own_key.id,
                     "order_id": sibling_order.id, "voucher_id": sibling_order.voucher_id, **own_catalog,
                     "upload_id": uploads["sibling"].id, "import_id": imports["own"].id,
-                    "campaign_id": sibling_campaign.id, "coupon_id": sibling_coupon.id, **sibling_gb},
+                    "campaign_id": sibling_campaign.id, "coupon_id": sibling_coupon.id, **sibling_gb, **sibling_ps},
         "foreign": {"store_id": world.other_store.id, "staff_id": other_cashier.id,
                     "key_id": keys[world.other_merchant.id].id,
                     "order_id": foreign_order.id, "voucher_id": foreign_order.voucher_id, **foreign_catalog,
                     "upload_id": uploads["foreign"].id, "import_id": imports["foreign"].id,
-                    "campaign_id": foreign_campaign.id, "coupon_id": foreign_coupon.id, **foreign_gb},
+                    "campaign_id": foreign_campaign.id, "coupon_id": foreign_coupon.id, **foreign_gb, **foreign_ps},
         "foreign_words": [world.other_merchant.name, world.other_store.name, world.other_store.address,
                           other_owner.name, other_owner.username, other_cashier.name, other_cashier.username,
                           keys[world.other_merchant.id].prefix, foreign_order.number, "别家顾客", foreign_code,
                           foreign_code.replace("-", ""), "别家法棍", "别家分类", "OTHER-SKU-1", foreign_campaign.name,
-                          "别家团员", f"{world.other_store.name}拼团"],
+                          "别家团员", f"{world.other_store.name}拼团", "别家预订", f"{world.other_store.name}预售"],
         "other_owner": other_owner,
         "own_words": [own_order.number, sibling_order.number,
                       codes.pretty(db.session.get(Voucher, own_order.voucher_id).code)],

@@ -35,3 +35,4 @@ def _console_helpers():
 from app.web.console import audit, auth, campaigns, groupbuys, home, keys, orders, settings, staff, stock  # noqa: E402,F401
 from app.web.console import stores, vouchers  # noqa: E402,F401
 from app.web.console import categories, product_import, product_parts, products  # noqa: E402,F401
+from app.web.console import presales  # noqa: E402,F401

@@ -13,6 +13,7 @@ from flask import Response, abort, current_app, get_template_attribute, make_res
 from app.catalog import snapshot
 from app.catalog.service import stock_level
 from app.catalog.snapshot import Catalog, ProductView, StoreView
+from app.web.shop.presales import cards as presale_cards
 from app.core.database import reads_only
 from app.groupbuys import shelf
 from app.core.i18n import current_lang
@@ -155,6 +156,7 @@ def product(slug: str, product_id: int):
         prices=unit_prices(cat, product, member_id is not None), stock_level=stock_level, cart_n=cart_count(merchant.id),
         in_cart=in_cart, groupbuys=shelf.offers_for_product(cat, product.id, now_utc()),
         all_in_cart=selected is None and any(stock.get(s.id, 0) > 0 for s in product.skus),
+        presales=presale_cards(cat, merchant.id, product.id),
     ))
     if store is not None and source == "request":
         remember_store(response, merchant.id, store.id)

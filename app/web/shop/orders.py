@@ -29,6 +29,7 @@ from app.orders.models import Fulfilment, Order, OrderKind, OrderStatus, status_
 from app.payments.models import PayMethod
 from app.payments import service as payments
 from app.payments.providers import online_method
+from app.presales import service as presales
 from app.vouchers import codes
 from app.vouchers.models import Voucher
 from app.vouchers.service import effective_status
@@ -232,10 +233,11 @@ def order_page(order_id: int):
         seconds_left=seconds_left, unpaid_at_store=progress_.unpaid_at_store(order),
         due_fen=order.total_fen - order.refunded_fen,
         can_pay=progress_.can_pay(order), can_cancel=progress_.can_cancel(order),
-        can_refund=progress_.can_refund(order),
+        can_refund=progress_.shopper_can_refund(order),
         reasons=DELIVERY_REFUND_REASONS if order.is_delivery else REFUND_REASONS,
         OrderStatus=OrderStatus, labels=labels, team=groupbuys.team_of_order(order.id) if order.kind is OrderKind.GROUPBUY else None,
         rotate_seconds=current_app.config["QR_ROTATE_SECONDS"],
+        presale=presales.order_view(order, now) if order.is_presale else None,
         coupon_states=COUPON_STATES, coupon_state=coupons.state_on_order(
             order.id, [a.source for line in order.lines for a in line.adjustments],
             closed=order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)),
@@ -255,6 +257,8 @@ def order_cancel(order_id: int):
 def order_refund(order_id: int):
     """Full refund, or per line: fields qty_<line id>. A reason is required."""
     order, _ = own_order(order_id)
+    if order.is_presale:
+        raise BadRequest(field="order", zh="预售订单请联系门店退款。", en="Ask the store to refund a pre-sale order.")
     form = parse_form(RefundForm, request.form)
     if not form.full_reason:
         raise BadRequest(field="reason", zh="请选择退款原因。", en="Choose a reason for the refund.")
