@@ -47,6 +47,7 @@ def create_app(config: dict | None = None, *, instance_path: str | Path | None =
     from app.core import tasks
     from app.orders import receivers
     from app.coupons import receivers as coupon_receivers
+    from app.catalog import tasks as _catalog_tasks  # noqa: F401
     from app.coupons import tasks as _coupon_tasks  # noqa: F401
     from app.orders import tasks as _order_tasks  # noqa: F401  (each domain declares its tasks)
     from app.payments import tasks as _payment_tasks  # noqa: F401

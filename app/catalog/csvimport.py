@@ -17,6 +17,7 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol, Sequence
 
 import sqlalchemy as sa
@@ -153,6 +154,16 @@ def keep(scope: Scope, kind: str, filename: str, content: bytes) -> ImportUpload
     db.session.add(upload)
     db.session.flush()
     return upload
+
+
+KEEP_UPLOADS = timedelta(days=7)
+
+
+def forget_old_uploads(now: datetime) -> int:
+    """Uploaded files are kept for their preview and apply, then a week for a late second click to be told it
+    was applied; after that they are deleted (the audit log keeps what each apply changed)."""
+    return db.session.execute(sa.delete(ImportUpload).where(ImportUpload.created_at < now - KEEP_UPLOADS)
+                              .execution_options(synchronize_session=False)).rowcount
 
 
 def upload_of(scope: Scope, kind: str, upload_id: int) -> ImportUpload:

@@ -26,6 +26,7 @@ from app.groupbuys.errors import (
 from app.groupbuys.models import (
     SEAT_TRANSITIONS, GroupBuyCampaign, CampaignStatus, Seat, SeatStatus, Team, TeamStatus,
 )
+from app.members import service as members
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
 from app.orders import service as orders
@@ -77,7 +78,8 @@ def team_of_order(order_id: int) -> Team | None:
 
 
 def _check_member_limit(campaign: GroupBuyCampaign, member: Member) -> None:
-    # A read: a member racing only themselves across teams could pass the limit by one; seats never overfill.
+    # One member's joins are counted one at a time: their own parallel taps cannot pass the limit.
+    members.one_at_a_time(member.id)
     held = db.session.execute(sa.select(sa.func.count()).select_from(Seat).join(Team, Team.id == Seat.team_id).where(
         Team.campaign_id == campaign.id, Seat.member_id == member.id,
         Seat.status.in_([SeatStatus.RESERVED, SeatStatus.PAID]),

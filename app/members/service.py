@@ -113,6 +113,15 @@ def demo_member(merchant_id: int, nickname: str) -> Member:
     return member
 
 
+def one_at_a_time(member_id: int) -> None:
+    """Hold this member's row until the transaction ends, so that a per-member limit counted after it cannot be
+    passed by the member's own parallel requests (two taps, two tabs): the second waits for the first to
+    commit, then counts what it wrote. A write, not a SELECT … FOR UPDATE: on SQLite only a write takes the
+    lock (the database's), and it must be taken before the count is read."""
+    db.session.execute(sa.update(Member).where(Member.id == member_id).values(id=Member.id)
+                       .execution_options(synchronize_session=False))
+
+
 def change_points(member_id: int, delta: int, *, reason: str, ref: str) -> int | None:
     """Adds (or, negative, takes away) points once per `ref`; taking never goes below zero. The balance
     changes in the same transaction as its ledger row. Returns the new balance, or None when this `ref`

@@ -12,6 +12,7 @@ from app.catalog.models import Sku
 from app.core.clock import month_day_time, shanghai_today, start_of_day
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
+from app.members import service as members
 from app.members.models import Member
 from app.merchants.models import Merchant, Store
 from app.orders import staged
@@ -86,11 +87,8 @@ def place_deposit(merchant: Merchant, member: Member, campaign_id: int, *, quant
                          en=f"Quantity must be 1 to {c.per_member_limit}.")
     if pay_method is PayMethod.STORE:
         raise BadRequest(field="pay", zh="预售定金须在线支付。", en="A pre-sale deposit is paid online.")
-    # One member's deposits are placed one at a time, so two taps cannot both pass the limit: a write to their
-    # row first holds it until the commit (PostgreSQL: the row lock; SQLite: the write lock, taken before the
-    # count is read), and the count is read after it.
-    db.session.execute(sa.update(Member).where(Member.id == member.id).values(id=Member.id)
-                       .execution_options(synchronize_session=False))
+    # One member's deposits are placed one at a time, so two taps cannot both pass the limit.
+    members.one_at_a_time(member.id)
     taken = taken_by(c.id, member.id)
     if taken + quantity > c.per_member_limit:
         raise PresaleLimit(limit=c.per_member_limit, taken=taken)

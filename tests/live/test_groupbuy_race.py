@@ -94,3 +94,35 @@ def test_twenty_joins_for_the_last_seat(server):
         assert c.execute(q, ids).scalar() == 1
     page = friends[i].get(f"{base}/orders/{paid[-1]}", timeout=30).text
     assert 'data-team-status="complete"' in page and 'data-testid="voucher-qr"' in page
+
+
+def test_one_member_opening_ten_teams_at_once_keeps_to_the_limit(server):
+    """Per member limit 1: one member (one session, ten connections) opening teams at once gets one seat; the
+    others are refused with groupbuy_member_limit (app.members.service.one_at_a_time serialises the count)."""
+    base, demo, engine = server
+    slug, store_id = demo["merchant"]["slug"], demo["stores"][0]["id"]
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    with engine.begin() as c:
+        sku_id = c.execute(sa.text("SELECT min(id) FROM skus")).scalar()
+        campaign_id = c.execute(sa.text(
+            "INSERT INTO groupbuy_campaigns (merchant_id, sku_id, title, group_price_fen, team_size, time_limit_hours,"
+            " starts_at, ends_at, stock_left, per_member_limit, store_ids, rules, status, created_at)"
+            " VALUES (:m, :k, '限一次', 1000, 2, 24, :s, :e, 100, 1, :st, '', 'active', :s) RETURNING id"),
+            {"m": demo["merchant"]["id"], "k": sku_id, "s": now - timedelta(hours=1), "e": now + timedelta(days=1),
+             "st": str(store_id)}).scalar()
+    me = _member(base, slug, "连点开团")
+    taps = 10
+    barrier = threading.Barrier(taps)
+
+    def tap(_):
+        barrier.wait()
+        return me.post(f"{base}/m/{slug}/g/{campaign_id}/open", data={"store_id": store_id}, allow_redirects=False,
+                       timeout=60, headers={"Accept": "application/json"})
+
+    with ThreadPoolExecutor(max_workers=taps) as pool:
+        answers = list(pool.map(tap, range(taps)))
+    assert [a.status_code for a in answers].count(303) == 1, [a.status_code for a in answers]
+    assert {a.json()["error"]["code"] for a in answers if a.status_code != 303} == {"groupbuy_member_limit"}
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM groupbuy_seats s JOIN groupbuy_teams t ON t.id = s.team_id "
+                                 "WHERE t.campaign_id = :c"), {"c": campaign_id}).scalar() == 1

@@ -3,11 +3,14 @@ row changes nothing until excluded, the apply re-checks and runs once."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from app.catalog import tasks as catalog_tasks
 from app.catalog.models import Category, ImportUpload, StoreStock
+from app.core import clock
 from app.core.database import commit
 from app.extensions import db
 from app.merchants.models import AuditEvent
@@ -172,3 +175,19 @@ def test_unreadable_files_are_refused_whole(app, shop, content, words):
     if r.status_code == 302:
         r = client.get(r.location)
     assert words in r.get_data(as_text=True)
+
+
+def test_uploads_are_forgotten_after_a_week(app, shop, frozen):
+    """The daily job deletes kept CSV uploads older than a week, applied or not; newer ones stay."""
+    world, latte, _cake = shop
+    csv = "sku_code,store_id,quantity\nLATTE-M,%d,{n}\n" % world.store.id
+    assert upload(console_client(app, world.owner), csv.format(n=4)).status_code == 302
+    old = db.session.execute(sa.select(ImportUpload.id)).scalars().all()
+    assert len(old) == 1
+    clock.advance(timedelta(days=6))
+    assert upload(console_client(app, world.owner), csv.format(n=5)).status_code == 302
+    assert catalog_tasks.forget_old_uploads() == 0
+    clock.advance(timedelta(days=1, minutes=1))
+    assert catalog_tasks.forget_old_uploads() == 1
+    left = db.session.execute(sa.select(ImportUpload.id)).scalars().all()
+    assert len(left) == 1 and left[0] not in old
