@@ -33,6 +33,7 @@ from app.catalog.models import Product, Sku
 from app.coupons.models import Campaign, Coupon
 from app.extensions import db
 from app.vouchers.models import Redemption, Voucher
+from app.web import csrf
 
 # template_folder is relative to this file: bench/templates (looked up after the app's own templates/).
 bp = Blueprint("bench", __name__, url_prefix="/bench", template_folder="templates")
@@ -55,6 +56,7 @@ def bench_json():
 
 
 @bp.post("/bare-select")
+@csrf.exempt  # JSON without cookies, like the API it stands beside
 def bare_select():
     code = (request.get_json(silent=True) or {}).get("code", "")
     with db.engine.connect() as conn:
@@ -68,6 +70,7 @@ def bare_select():
 
 
 @bp.post("/bare-update")
+@csrf.exempt  # JSON without cookies, like the API it stands beside
 def bare_update():
     data = request.get_json(silent=True) or {}
     now = now_utc()
@@ -95,6 +98,7 @@ CP = Coupon.__table__
 
 
 @bp.post("/bare-claim")
+@csrf.exempt  # JSON without cookies, like the API it stands beside
 def bare_claim():
     data = request.get_json(silent=True) or {}
     now = now_utc()

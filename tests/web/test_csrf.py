@@ -98,3 +98,29 @@ def test_counter_sign_in_and_its_script_need_the_token(app, world):
 def test_the_api_needs_no_cookie(app, world):
     r = plain_client(app).post("/api/v1/vouchers", json={"title": "拿铁兑换券"}, headers=bearer(world.merchant_key))
     assert r.status_code == 201
+
+
+def test_an_exempt_view_takes_a_post_without_the_pair(tmp_path):
+    """csrf.exempt marks a view no cookie authenticates (the benchmarks' bare JSON baselines)."""
+    from flask import Blueprint
+
+    from app import create_app
+    from app.web import csrf
+
+    probe = Blueprint("csrf_probe", __name__)
+
+    @probe.post("/csrf-probe/open")
+    @csrf.exempt
+    def open_probe():
+        return "ok"
+
+    @probe.post("/csrf-probe/closed")
+    def closed_probe():
+        return "ok"
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "APP_BASE_URL": "http://shop.test",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}, instance_path=tmp_path)
+    app.register_blueprint(probe)
+    c = plain_client(app)
+    assert c.post("/csrf-probe/open").status_code == 200
+    assert c.post("/csrf-probe/closed").status_code == 403
