@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
-from flask import Flask
+from flask import Flask, request
 
 from app.core.clock import format_shanghai, month_day_time
 from app.core.i18n import current_lang
@@ -22,5 +23,13 @@ def md_hm(value: datetime | None) -> str:
     return month_day_time(value, current_lang())
 
 
+def with_lang(lang: str) -> str:
+    """This page's address in `lang`, its other arguments kept (the language switch's link)."""
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return f"{request.path}?{urlencode(args)}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(yuan=yuan, yuan_short=yuan_short, shanghai=shanghai, md_hm=md_hm)
+    app.jinja_env.globals["with_lang"] = with_lang

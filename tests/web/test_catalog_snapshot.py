@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.catalog import snapshot
-from app.catalog.models import Category, Product, Sku, catalog_changed
+from app.catalog.models import Category, Product, ProductPhoto, Sku, catalog_changed
 from app.extensions import db
 from app.members.service import demo_member
 from app.merchants.models import Merchant
@@ -214,3 +214,20 @@ def test_the_gallery_shows_the_cover_then_the_photos_in_order_and_follows_change
     latte.photos = latte.photos[:1]  # a removed photo goes too (delete-orphan), and bumps the rev
     db.session.commit()
     assert photos() == ["img/products/latte.png", "img/products/latte-top.png"]
+
+
+def test_kept_photos_and_reviews_follow_the_catalog_and_the_language(client, world, latte):
+    """The product page's photos and reviews are rendered once per product, language and catalog rev
+    (app.web.shop.catalog.static_parts): a new review or photo shows on the next page, in each language."""
+    page = product_page(client, latte, world.store)
+    assert "暂无评价" in page
+    english = text(client.get(f"/m/test-coffee/p/{latte.id}?store={world.store.id}&lang=en"))
+    assert "No reviews yet" in english and "暂无评价" not in english
+    client.get(f"/m/test-coffee/p/{latte.id}?lang=zh")
+    add_review(world.merchant, latte, world.store, 5, "奶泡很细腻，下次还来")
+    latte.photos.append(ProductPhoto(position=1, image="img/products/latte-top.png"))
+    db.session.commit()
+    page = product_page(client, latte, world.store)
+    assert "奶泡很细腻" in page and "暂无评价" not in page and "latte-top" in page
+    english = text(client.get(f"/m/test-coffee/p/{latte.id}?store={world.store.id}&lang=en"))
+    assert "奶泡很细腻" in english and "1 review" in english

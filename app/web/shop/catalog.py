@@ -6,24 +6,26 @@ else the merchant's first store; opening a store page or a product page with ?st
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, get_template_attribute, make_response, render_template, request, url_for
+from markupsafe import Markup
 
 from app.catalog import snapshot
 from app.catalog.service import stock_level
 from app.catalog.snapshot import Catalog, ProductView, StoreView
-from app.web.shop.presales import cards as presale_cards
-from app.core.database import reads_only
-from app.groupbuys import shelf
-from app.core.i18n import current_lang
 from app.core.clock import now_utc
+from app.core.database import reads_only
+from app.core.i18n import current_lang
+from app.groupbuys import shelf
 from app.merchants.hours import is_open
 from app.pricing import QuoteLine, quote
 from app.vouchers import qr
 from app.web.converters import parse_id
 from app.web.shop import bp
 from app.web.shop.cart import cart_count, cart_of
+from app.web.shop.presales import cards as presale_cards
 from app.web.shop.session import session_member_ids
 
 STORE_COOKIE_MAX_AGE = 90 * 86400
@@ -116,6 +118,22 @@ def card_renderer(cat: Catalog, signed_in: bool, card_query: str = ""):
     return card
 
 
+@dataclass(frozen=True, slots=True)
+class StaticParts:
+    gallery: Markup
+    reviews: Markup
+
+
+def static_parts(cat: Catalog, product: ProductView, summary, reviews) -> StaticParts:
+    """The product page's photos and reviews, rendered once per product, language and catalog rev (a new
+    review or photo gives the merchant a new rev, hence a new snapshot) instead of on every view."""
+    def render() -> StaticParts:
+        return StaticParts(get_template_attribute("shop/_product_static.html", "gallery")(product),
+                           get_template_attribute("shop/_product_static.html", "reviews_panel")(summary, reviews))
+
+    return cat.memo(("product-static", product.id, current_lang()), render)
+
+
 def visit_or_404(slug: str) -> snapshot.Visit:
     """The merchant's catalog and the signed-in member (confirmed), in one query; 404 for an unknown slug."""
     visit = snapshot.for_slug(slug, session_member_ids())
@@ -148,7 +166,7 @@ def product(slug: str, product_id: int):
     response = make_response(render_template(
         "shop/product.html", merchant=merchant, product=product, member_id=member_id, stores=cat.stores,
         store=store, stock=stock, in_stock_at=in_stock_at, selected=selected, shown=shown,
-        summary=reviews.summary, reviews=reviews.recent,
+        summary=reviews.summary, static_parts=static_parts(cat, product, reviews.summary, reviews.recent),
         home_url=f"{base}/", cart_url=f"{base}/cart/add",
         store_url=f"{base}/s/{store.id}" if store else None,
         signin_url=None if member_id else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
