@@ -22,11 +22,16 @@ from app.payments import service as payments
 from app.payments.models import Payment, PayMethod
 from app.vouchers.models import Voucher, VoucherSource
 
+def _unpaid(order: Order) -> int:
+    """The order's total less its refunds and what its payments brought and keep (a payment the order could
+    not take is sent back whole, and counts for nothing): below 0 when they brought too much."""
+    return order.total_fen - order.refunded_fen - payments.kept_fen(order.id)
+
+
 def amount_due(order: Order) -> int:
     """What is still to pay online: the order's total less refunds and what its payments already brought
     (an order may be paid in parts: a pre-sale's deposit, then its balance)."""
-    paid = sum(p.amount_fen for p in payments.paid_payments(order.id))
-    return max(0, order.total_fen - order.refunded_fen - paid)
+    return max(0, _unpaid(order))
 
 
 def amount_due_now(order: Order) -> int:
@@ -84,8 +89,10 @@ def on_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
 
 def _on_balance_paid(order: Order, payment: Payment, *, now: datetime) -> bool:
     """A two-part order's balance paid: ready, with a pickup voucher valid from its hand-over date."""
-    if amount_due(order) > 0:
-        return False  # not the whole balance (cannot happen through open_payment): it goes back
+    if _unpaid(order) != 0:
+        # Not exactly the balance: a payment opened before a coupon took part of it, paid at the provider
+        # all the same. It goes back whole, and the order waits for the right amount (never overpaid).
+        return False
     if not staged.complete_balance(order, now=now):
         return False  # the balance window was closed meanwhile: this payment goes back
     _earn_points(order, payment.amount_fen, ref=f"payment:{payment.id}:earn")

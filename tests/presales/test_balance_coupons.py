@@ -12,6 +12,7 @@ from app.core import clock
 from app.core.database import commit
 from app.coupons.models import CampaignType, Coupon
 from app.extensions import db
+from app.orders import handover
 from app.orders.models import Order, OrderStatus
 from app.payments import service as payments
 from app.payments.models import PayMethod
@@ -101,3 +102,29 @@ def test_a_missed_balance_gives_the_coupon_back(frozen, app, world, setup):
     db.session.expire_all()
     assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
     assert db.session.get(Coupon, fits.id).order_id is None  # back with its owner
+
+
+def test_a_balance_payment_opened_before_the_coupon_is_sent_back_whole(frozen, app, world, setup):
+    """The member opens the full balance's payment, then uses a coupon (the balance shrinks and that payment is
+    closed here), and the first payment still goes through at the provider: it is not the balance any more, so
+    every fen of it goes back and the order keeps waiting for the right amount (never an overpaid order)."""
+    cake, member, (fits, _) = setup
+    c = make_campaign(world.merchant, cake, world.store)
+    c.coupons_on_balance = True
+    commit()
+    order = _deposit_paid(world, member, c)
+    clock.advance(timedelta(days=1, minutes=1))
+    stale = handover.open_payment(db.session.get(Order, order.id))
+    commit()
+    assert stale.amount_fen == 20000  # ¥250 − ¥50 deposit
+    presales.use_coupon_on_balance(db.session.get(Order, order.id), member, fits.id, clock.now_utc())
+    commit()
+    payments.apply_payment_result(payments.PaymentResult(stale.out_trade_no, True, 20000, "T-stale"))
+    commit()
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.status is OrderStatus.DEPOSIT_PAID
+    assert sum(r.amount_fen for r in payments.refunds_of(order.id)) == 20000  # the stale payment, whole
+    assert handover.amount_due(order) == 17000  # ¥220 − ¥50 deposit: still to pay, with the coupon
+    pay_due(order)
+    assert db.session.get(Order, order.id).status is OrderStatus.READY
