@@ -291,7 +291,6 @@ def cancel(order: Order, *, reason: str, now: datetime | None = None,
         return False
     _return_stock(order, {l.sku_id: l.open_quantity for l in order.lines})
     payments.close_open_payments(order.id)
-    signals.cancelled.send(order, now=now)
     coupons.give_back(order.id, order.number, now=now)
     signals.cancelled.send(order, now=now)
     return True
@@ -365,8 +364,9 @@ def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = Non
     for line in order.lines:
         db.session.expire(line)
     if all(l.open_quantity == 0 for l in order.lines):
-        _transition(order, OrderStatus.REFUNDED, OrderEventKind.REFUNDED, note=reason, refunded_at=now)
-        coupons.give_back(order.id, order.number, now=now)
+        if _transition(order, OrderStatus.REFUNDED, OrderEventKind.REFUNDED, note=reason, refunded_at=now):
+            coupons.give_back(order.id, order.number, now=now)
+            signals.refunded.send(order, now=now)
     else:
         _issue_pickup_voucher(order, now)
     return _record_refund(order, amount, reason)

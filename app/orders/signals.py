@@ -8,6 +8,8 @@ _signals = Namespace()
 held = _signals.signal("order-held")
 # sender: the Order, now CANCELLED (never paid, or a pay-at-store order called off); kwargs: now
 cancelled = _signals.signal("order-cancelled")
+# sender: the Order, now REFUNDED in whole by a refund of all its lines (a store's or the shopper's); kwargs: now
+refunded = _signals.signal("order-refunded")
 # sender: the Order, its deposit just paid and now DEPOSIT_PAID (the balance is due later); kwargs: now
 deposit_paid = _signals.signal("order-deposit-paid")
 # sender: the Order, its balance just paid and now READY with its pickup voucher; kwargs: now

@@ -57,6 +57,14 @@ def on_cancelled(order: Order, *, now: datetime) -> None:
         _give_back(p.campaign_id, p.quantity)
 
 
+def on_refunded(order: Order, *, now: datetime) -> None:
+    """A pre-sale refunded in whole after its balance was paid (the store's refund): its units go back to the
+    campaign, once (orders send this when the order turns REFUNDED, which happens once)."""
+    p = of_order(order.id)
+    if p is not None and p.status is PresaleOrderStatus.BALANCE_PAID:
+        _give_back(p.campaign_id, p.quantity)
+
+
 def settle_if_missed(order_id: int, *, now: datetime) -> bool:
     """The balance window has closed and the balance is unpaid: the campaign's rule applies (the deposit
     forfeited, or refunded through the provider), the units go back to the campaign. True when this call did

@@ -330,3 +330,22 @@ def test_no_sandbox_payments_in_production(client, app, shop):
         app.config["SANDBOX_PAYMENTS"] = True
     db.session.refresh(order)
     assert order.status is OrderStatus.PENDING_PAYMENT
+
+
+def test_a_cancel_tells_the_domains_above_once(shop):
+    """orders.signals.cancelled is sent once per cancelled order (group-buys and pre-sales listen to it)."""
+    from app.orders import signals
+
+    world, product, member = shop
+    order = place(world, member, [(product.skus[0], 1)])
+    heard = []
+
+    def listener(sender, **_):
+        heard.append(sender.id)
+
+    signals.cancelled.connect(listener)
+    try:
+        assert orders.cancel(order, reason="不要了")
+    finally:
+        signals.cancelled.disconnect(listener)
+    assert heard == [order.id]

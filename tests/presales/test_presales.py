@@ -112,3 +112,30 @@ def test_an_unpaid_deposit_is_cancelled_in_time_and_gives_its_unit_back(frozen, 
     assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
     assert presales.presale_of(order.id).status is PresaleOrderStatus.CANCELLED
     assert db.session.get(PresaleCampaign, c.id).stock_left == 5
+
+
+def test_a_refund_after_the_balance_gives_the_units_back_to_the_campaign_once(frozen, world, cake):
+    """The store refunds a pre-sale whose balance was paid: the order turns REFUNDED (its money goes back
+    through the provider) and its unit returns to the campaign's stock, once; the store's stock is untouched."""
+    from app.catalog.models import StoreStock
+    from app.orders import service as orders
+
+    c = make_campaign(world.merchant, cake, world.store)
+    member = make_member(world.merchant)
+    commit()
+    order = presales.place_deposit(world.merchant, member, c.id, quantity=1, pay_method=PayMethod.SANDBOX,
+                                   now=clock.now_utc())
+    commit()
+    pay_due(order)
+    clock.advance(timedelta(days=1, minutes=1))
+    pay_due(order)
+    assert db.session.get(PresaleCampaign, c.id).stock_left == 4
+    store_stock = db.session.query(StoreStock.quantity).filter_by(store_id=world.store.id, sku_id=cake.id).scalar()
+    orders.refund(db.session.get(Order, order.id), reason="门店缺货")
+    commit()
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.REFUNDED
+    assert db.session.get(PresaleCampaign, c.id).stock_left == 5
+    assert sum(r.amount_fen for r in payments.refunds_of(order.id)) == 25000
+    assert db.session.query(StoreStock.quantity).filter_by(store_id=world.store.id, sku_id=cake.id).scalar() \
+        == store_stock
