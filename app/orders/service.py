@@ -1,10 +1,6 @@
-"""Orders: place (reserving stock atomically), pay, hand over, cancel, refund.
-
-Stock is taken by `UPDATE store_stock SET quantity = quantity - :n WHERE ... AND quantity >= :n`, one
-row per SKU in primary-key order: two buyers racing for the last item cannot both win, and stock never
-goes below zero (a CHECK constraint is the last guard). Status changes are conditional updates, so a
-job on two workers, or a notification delivered twice, changes an order once.
-"""
+"""Orders: place (reserving stock atomically), pay, hand over, cancel, refund. Stock is taken by one conditional
+`UPDATE store_stock … WHERE quantity >= :n` per SKU in key order (a CHECK is the last guard); status changes are
+conditional updates, so two workers, or a notification delivered twice, change an order once."""
 from __future__ import annotations
 
 import secrets
@@ -32,11 +28,11 @@ from app.orders.errors import (
 )
 from app.orders import signals
 from app.orders.models import (
-    TRANSITIONS, Fulfilment, Order, OrderEvent, OrderEventKind, OrderKind, OrderLine, OrderStatus, OrderVoucher,
+    TRANSITIONS, Fulfilment, Order, OrderEvent, OrderEventKind, OrderKind, OrderLine, OrderLineAdjustment, OrderStatus,
+    OrderVoucher,
 )
 from app.payments import service as payments
 from app.payments.models import PayMethod
-from app.orders.models import OrderLineAdjustment
 from app.pricing import quote, refund_share
 from app.vouchers import service as vouchers
 from app.vouchers.models import Voucher, VoucherSource, VoucherStatus
@@ -268,9 +264,15 @@ def _return_stock(order: Order, quantities: dict[int, int]) -> None:
                 .values(quantity=StoreStock.quantity + quantities[sku_id]).execution_options(synchronize_session=False))
 
 
+def _void_live_vouchers(order: Order, reason: str, keep: int | None = None) -> None:
+    """Voids the order's vouchers still unused but `keep`: a refund racing another may have missed one."""
+    for voucher in db.session.execute(sa.select(Voucher).join(OrderVoucher, OrderVoucher.voucher_id == Voucher.id).where(
+            OrderVoucher.order_id == order.id, Voucher.status == VoucherStatus.ISSUED, Voucher.id != (keep or 0))).scalars():
+        vouchers.void(voucher, reason=reason)
+
+
 def _end_pickup_voucher(order: Order, reason: str) -> None:
-    """Voids the order's current pickup voucher (conditionally: a redeem that got there first wins). One the
-    merchant revoked is already unusable for good and stays as it is (a revoked voucher moves nowhere)."""
+    """Voids the order's pickup voucher (conditionally: a redeem first wins); a revoked one stays revoked."""
     voucher = db.session.get(Voucher, order.voucher_id)
     if voucher.status is not VoucherStatus.REVOKED:
         vouchers.void(voucher, reason=reason)
@@ -317,12 +319,10 @@ def complete_picked_up(now: datetime, *, after: timedelta = timedelta(days=7)) -
 # ---------------------------------------------------------------- refund
 
 def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = None, now: datetime | None = None):
-    """Refunds the whole order, or `quantities` {order_line_id: n}, while its voucher is not redeemed.
-
-    Records the refund (the money moves later, outside this transaction, with retries), returns the stock,
-    voids the pickup voucher, and issues a new one for the lines left. Returns the Refund, or None when
-    nothing had been paid (a pay-at-store order is simply cancelled). A group-buy order waiting for its team
-    (GROUPING) is refunded by group-buys only (`app.orders.grouping`), which take the seat back first."""
+    """Refunds the whole order, or `quantities` {order_line_id: n}, while its voucher is not redeemed: records the
+    refund (the money moves after the commit, with retries), returns the stock, voids the pickup voucher and
+    issues one for the lines left. Returns the Refund, or None when nothing was paid (a pay-at-store order is
+    cancelled). A group-buy order in GROUPING is refunded by group-buys only (`app.orders.grouping`)."""
     now = now or now_utc()
     if order.status is OrderStatus.PICKED_UP or order.status is OrderStatus.COMPLETED:
         raise PickedUp()
@@ -367,8 +367,9 @@ def refund(order: Order, *, reason: str, quantities: dict[int, int] | None = Non
         if _transition(order, OrderStatus.REFUNDED, OrderEventKind.REFUNDED, note=reason, refunded_at=now):
             coupons.give_back(order.id, order.number, now=now)
             signals.refunded.send(order, now=now)
+        _void_live_vouchers(order, f"订单退款：{reason}")
     else:
-        _issue_pickup_voucher(order, now)
+        _void_live_vouchers(order, f"订单退款：{reason}", keep=_issue_pickup_voucher(order, now).id)
     return _record_refund(order, amount, reason)
 
 
