@@ -124,7 +124,8 @@ def test_the_service_refuses_asap_ten_minutes_before_closing(shop, at, pay_metho
     at(2026, 11, 23, 20, 44)  # ready at 20:59: fine
     order = orders.place_order(shop.merchant, shop.store, shop.member, [orders.LineRequest(shop.medium.id, 1)],
                                pay_method=pay_method)
-    assert order.id is not None
+    # placed: a pay-at-store order waits for pickup at once, an online one for its payment
+    assert order.status is (OrderStatus.READY if pay_method is PayMethod.STORE else OrderStatus.PENDING_PAYMENT)
 
 
 # ------------------------------------------------------------------------------------------- delivery, closed
