@@ -128,6 +128,12 @@ def categories(scope: Scope) -> list[Category]:
     return db.session.execute(scope.select(Category).order_by(Category.sort, Category.id)).scalars().all()
 
 
+def skus_with_products(scope: Scope) -> list:
+    """Every SKU of the merchant with its product, in product order: what a campaign editor offers."""
+    return db.session.execute(scope.select(Sku, Sku, Product).join(Product, Product.id == Sku.product_id)
+                              .order_by(Product.id, Sku.id)).all()
+
+
 # --------------------------------------------------------------------------------------------- products
 
 def _category_id(scope: Scope, category_id: int | None) -> int | None:

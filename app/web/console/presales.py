@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from pydantic import Field, field_validator
 
+from app.catalog import editing
 from app.catalog.models import Product, Sku
 from app.core.clock import now_utc, parse_instant
 from app.core.database import rollback
@@ -82,8 +82,7 @@ class CampaignForm(FormInput):
 
 
 def _choices():
-    skus = db.session.execute(sa.select(Sku, Product).join(Product, Product.id == Sku.product_id)
-                              .where(Product.merchant_id == scope().merchant_id).order_by(Product.id, Sku.id)).all()
+    skus = editing.skus_with_products(scope())
     stores = list(db.session.execute(scope().select(Store).order_by(Store.id)).scalars())
     return skus, stores
 
