@@ -146,13 +146,11 @@ def paid_payments(order_id: int) -> list[Payment]:
 
 def kept_fen(order_id: int) -> int:
     """What the order's paid payments brought and keep: their amounts less every refund of them not refused
-    (a refund of the order's goods, or a payment the order could not take, sent back whole)."""
-    paid = db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(Payment.amount_fen), 0)).where(
+    (a refund of the order's goods, or a payment the order could not take, sent back whole). One query."""
+    returned = (sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_fen), 0))
+                .where(Refund.payment_id == Payment.id, Refund.status != RefundStatus.FAILED).scalar_subquery())
+    return db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(Payment.amount_fen - returned), 0)).where(
         Payment.order_id == order_id, Payment.status == PaymentStatus.PAID)).scalar()
-    returned = db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_fen), 0))
-                                  .join(Payment, Payment.id == Refund.payment_id).where(
-        Payment.order_id == order_id, Payment.status == PaymentStatus.PAID, Refund.status != RefundStatus.FAILED)).scalar()
-    return paid - returned
 
 
 def refundable_fen(payment: Payment) -> int:
