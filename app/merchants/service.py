@@ -138,20 +138,18 @@ def authenticate_key(key: str) -> KeyPrincipal:
     cache = _key_cache()
     hit = cache.get(prefix)
     clock = time.monotonic()
-    if hit is not None and clock - hit[0] < ttl:
-        row = hit[1]
-    else:
-        row = db.session.execute(_KEY_BY_PREFIX, {"prefix": prefix}).one_or_none()
-        if row is not None and ttl > 0:
-            if len(cache) >= _KEY_CACHE_MAX:
-                cache.clear()
-            cache[prefix] = (clock, row)
-        if row is not None and row.revoked_at is None and hmac.compare_digest(row.key_hash, _digest(key)):
-            now = now_utc()
-            if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
-                db.session.execute(_KEY_USED, {"key_id": row.id, "now": now, "stale_before": now - LAST_USED_EVERY})
+    fresh = hit is None or clock - hit[0] >= ttl
+    row = db.session.execute(_KEY_BY_PREFIX, {"prefix": prefix}).one_or_none() if fresh else hit[1]
+    if fresh and row is not None and ttl > 0:
+        if len(cache) >= _KEY_CACHE_MAX:
+            cache.clear()
+        cache[prefix] = (clock, row)
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _digest(key)):
         raise Unauthorized()
+    if fresh:  # read from the database now: keep "last used" to the minute
+        now = now_utc()
+        if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
+            db.session.execute(_KEY_USED, {"key_id": row.id, "now": now, "stale_before": now - LAST_USED_EVERY})
     return KeyPrincipal(row.id, row.merchant_id, row.store_id, row.kind)
 
 
