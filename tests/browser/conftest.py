@@ -165,6 +165,32 @@ def shot():
     return _shot
 
 
+# The merchant console is desktop-first: its pages are tested at 1366×768, in Shanghai time.
+DESKTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+def desktop_context(browser, timeout_ms: int = 8000):
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(timeout_ms)
+    return context
+
+
+@pytest.fixture
+def desktop(browser):
+    """A desktop browser page (a new context, closed after the test)."""
+    context = desktop_context(browser)
+    yield context.new_page()
+    context.close()
+
+
+def console_sign_in(page, base: str, username: str = "owner", password: str = PASSWORD) -> None:
+    page.goto(base + "/console/login")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url(base + "/console/")
+
+
 def sign_in(page, base: str, username: str = "cashier1", password: str = PASSWORD) -> None:
     page.goto(base + "/counter/")
     page.get_by_test_id("login-username").fill(username)

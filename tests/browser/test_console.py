@@ -16,8 +16,6 @@ from tests.support.live import app_env, gunicorn, prepare
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-
 
 @pytest.fixture(scope="module")
 def own_live(chromium_path):
@@ -26,15 +24,6 @@ def own_live(chromium_path):
         demo = prepare(env)
         with gunicorn(env, workers=1) as base:
             yield base, demo
-
-
-@pytest.fixture
-def desktop(browser):
-    context = browser.new_context(**DESKTOP)
-    context.set_default_timeout(5000)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_owner_sets_up_a_store_and_its_cashier(desktop, browser, own_live, shot):

@@ -9,8 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
-from tests.browser.test_console import DESKTOP
+from tests.browser.conftest import PASSWORD, console_sign_in
 from tests.browser.test_purchase import choose_store, expect_voucher_shown, open_product, place_and_pay, sign_in_when_asked
 from tests.support.databases import fresh_database
 from tests.support.live import app_env, gunicorn, prepare
@@ -25,23 +24,6 @@ def orders_live(chromium_path):
         demo = prepare(env)
         with gunicorn(env, workers=1) as base:
             yield base, demo
-
-
-@pytest.fixture
-def desktop(browser):
-    context = browser.new_context(**DESKTOP)
-    context.set_default_timeout(5000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def console_sign_in(page, base: str, username: str, password: str) -> None:
-    page.goto(base + "/console/login")
-    page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_url(base + "/console/")
 
 
 def test_the_operator_refunds_one_line_and_the_shopper_sees_it(desktop, phone, orders_live, shot):

@@ -13,13 +13,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import console_sign_in, desktop_context
 from tests.support.databases import fresh_database
 from tests.support.live import app_env, gunicorn, prepare
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
 @pytest.fixture(scope="module")
@@ -31,30 +29,13 @@ def own_live(chromium_path):
             yield base, demo
 
 
-@pytest.fixture
-def desktop(browser):
-    context = browser.new_context(**DESKTOP)
-    context.set_default_timeout(8000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def _sign_in(page, base, username):
-    page.goto(base + "/console/login")
-    page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_url(base + "/console/")
-
-
 def test_owner_creates_a_product_with_a_photo_and_the_shop_shows_it(desktop, browser, phone, own_live, tmp_path,
                                                                     shot):
     base, demo = own_live
     photo = tmp_path / "osmanthus.jpg"
     Image.new("RGB", (1000, 750), (230, 160, 40)).save(photo, "JPEG")
     page = desktop
-    _sign_in(page, base, "owner")
+    console_sign_in(page, base, "owner")
     page.get_by_test_id("nav-products").click()
     expect(page.get_by_test_id("product-row")).to_have_count(14)  # the demo's
     page.get_by_test_id("product-new").click()
@@ -124,10 +105,9 @@ def test_owner_creates_a_product_with_a_photo_and_the_shop_shows_it(desktop, bro
     expect(card.first.locator("img")).to_have_attribute("src", re.compile(r"^/media/products/"))
     shot(phone, "shop-new-product")
 
-    manager = browser.new_context(**DESKTOP)
-    manager.set_default_timeout(8000)
+    manager = desktop_context(browser)
     mpage = manager.new_page()
-    _sign_in(mpage, base, "manager1")
+    console_sign_in(mpage, base, "manager1")
     mpage.goto(f"{base}/console/products/{product_id}")
     expect(mpage.get_by_test_id("read-only")).to_be_visible()
     expect(mpage.get_by_test_id("product-form")).to_have_count(0)

@@ -6,13 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import console_sign_in, desktop_context
 from tests.support.databases import fresh_database
 from tests.support.live import app_env, gunicorn, prepare
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +23,9 @@ def own_live(chromium_path):
 
 
 def _sign_in(browser, base, username):
-    context = browser.new_context(**DESKTOP)
-    context.set_default_timeout(8000)
+    context = desktop_context(browser)
     page = context.new_page()
-    page.goto(base + "/console/login")
-    page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_url(base + "/console/")
+    console_sign_in(page, base, username)
     return context, page
 
 

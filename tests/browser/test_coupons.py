@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import PHONE, console_sign_in, desktop_context, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -67,23 +67,14 @@ def test_claim_on_the_phone_then_redeem_at_the_counter_with_a_bill(phone, tablet
     expect(tablet.get_by_test_id("success-money")).to_have_text("优惠 ¥7.70 · 应收 ¥30.80")
 
 
-DESKTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-
-
 def test_console_campaign_claim_checkout_refund_and_gift(browser, phone, base, demo, shot):
-    from tests.browser.conftest import PASSWORD, PHONE
     from tests.browser.test_purchase import counter, open_product, place_and_pay
 
     slug = demo["merchant"]["slug"]
     name = f"满30减5-{uuid.uuid4().hex[:4]}"
-    desk = browser.new_context(**DESKTOP)
-    desk.set_default_timeout(5000)
+    desk = desktop_context(browser)
     owner = desk.new_page()
-    owner.goto(base + "/console/login")
-    owner.get_by_test_id("login-username").fill("owner")
-    owner.get_by_test_id("login-password").fill(PASSWORD)
-    owner.get_by_test_id("login-submit").click()
-    owner.wait_for_url(base + "/console/")
+    console_sign_in(owner, base, "owner")
     owner.get_by_test_id("nav-campaigns").click()
     owner.get_by_test_id("campaign-new").click()
     owner.get_by_test_id("campaign-name").fill(name)

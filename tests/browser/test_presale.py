@@ -10,12 +10,10 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_orders import console_sign_in
+from tests.browser.conftest import console_sign_in, desktop_context
 from tests.browser.test_purchase import SLUG, counter, expect_voucher_shown, open_product
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
 def test_a_presale_from_deposit_through_balance_to_pickup(browser, phone, base, demo, shot):
@@ -45,10 +43,9 @@ def test_a_presale_from_deposit_through_balance_to_pickup(browser, phone, base, 
     expect(phone.get_by_test_id("balance-soon")).to_be_visible()
     expect(phone.get_by_test_id("presale-balance")).to_have_text("¥148.00")
 
-    desk = browser.new_context(**DESKTOP)
-    desk.set_default_timeout(5000)
+    desk = desktop_context(browser)
     console = desk.new_page()
-    console_sign_in(console, base, "owner", "demo1234")
+    console_sign_in(console, base, "owner")
     console.goto(base + "/console/presales")
     console.get_by_test_id("presale-row").first.get_by_role("link").click()
     expect(console.get_by_test_id("presale-counts")).to_contain_text("待付尾款 1")
