@@ -29,11 +29,12 @@ def register_blueprints(app: Flask) -> None:
     from app.web.health import bp as health_bp
     from app.web.media import bp as media_bp
     from app.web.payments import bp as payments_bp
-    from app.web import csrf, limits
+    from app.web import csrf, limits, sessions
     from app.web.converters import IdConverter
     from app.web.shop import bp as shop_bp
 
     app.url_map.converters["id"] = IdConverter  # before any rule that uses <id:...> is added
+    sessions.init_app(app)
     limits.init_app(app)  # sizes, JSON depth, NUL characters: before anything reads the request
     app.before_request(_fresh_request_cache)
     app.before_request(_same_origin)
