@@ -49,6 +49,12 @@ def csrf_token() -> str:
     return token
 
 
+def issued_token() -> str | None:
+    """The token this response carries, if a page has asked for one (or the browser has one); never makes one."""
+    token = request.cookies.get(COOKIE)
+    return token if _valid(token) else g.get(_G_NEW)
+
+
 def exempt(view):
     """For a view no cookie authenticates (the benchmarks' bare baselines, like the JSON API)."""
     view.csrf_exempt = True
@@ -74,7 +80,13 @@ def _set_cookie(response: Response) -> Response:
     return response
 
 
+def _forget_new_token() -> None:
+    # A token made for the previous request must not leak into this one (tests keep one app context).
+    g.pop(_G_NEW, None)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_forget_new_token)
     app.before_request(check)
     app.after_request(_set_cookie)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -25,6 +25,7 @@ from app.vouchers import qr
 from app.web.converters import parse_id
 from app.web.shop import bp
 from app.web.shop.cart import cart_count, cart_of
+from app.web.shop.page_memo import memo_page
 from app.web.shop.presales import cards as presale_cards
 from app.web.shop.session import session_member_ids
 
@@ -144,6 +145,9 @@ def visit_or_404(slug: str) -> snapshot.Visit:
 
 # --- product ----------------------------------------------------------------------------------------
 
+PRODUCT_QUERY = frozenset({"store", "lang"})  # what the product page reads from its query string
+
+
 @bp.get("/m/<slug>/p/<id:product_id>")
 @reads_only
 def product(slug: str, product_id: int):
@@ -161,21 +165,33 @@ def product(slug: str, product_id: int):
     # Preselect the first SKU the shopper can still add (in stock beyond what the cart already holds).
     selected = next((s for s in product.skus if stock.get(s.id, 0) > in_cart.get(s.id, 0)), None)
     shown = selected or (product.skus[0] if product.skus else None)
-    reviews = cat.reviews(product.id)
-    base = f"/m/{merchant.slug}"
-    response = make_response(render_template(
-        "shop/product.html", merchant=merchant, product=product, member_id=member_id, stores=cat.stores,
-        store=store, stock=stock, in_stock_at=in_stock_at, selected=selected, shown=shown,
-        summary=reviews.summary, static_parts=static_parts(cat, product, reviews.summary, reviews.recent),
-        home_url=f"{base}/", cart_url=f"{base}/cart/add",
-        store_url=f"{base}/s/{store.id}" if store else None,
-        signin_url=None if member_id else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
-        qr_url=f"{base}/p/{product.id}/qr.png" + (f"?store={store.id}" if store else ""),
-        prices=unit_prices(cat, product, member_id is not None), stock_level=stock_level, cart_n=cart_count(merchant.id),
-        in_cart=in_cart, groupbuys=shelf.offers_for_product(cat, product.id, now_utc()),
-        all_in_cart=selected is None and any(stock.get(s.id, 0) > 0 for s in product.skus),
-        presales=presale_cards(cat, merchant.id, product.id),
-    ))
+    now, cart_n = now_utc(), cart_count(merchant.id)
+    groupbuys = shelf.offers_for_product(cat, product.id, now)
+    presales = presale_cards(cat, merchant.id, product.id)
+
+    def render() -> str:
+        reviews = cat.reviews(product.id)
+        base = f"/m/{merchant.slug}"
+        return render_template(
+            "shop/product.html", merchant=merchant, product=product, member_id=member_id, stores=cat.stores,
+            store=store, stock=stock, in_stock_at=in_stock_at, selected=selected, shown=shown,
+            summary=reviews.summary, static_parts=static_parts(cat, product, reviews.summary, reviews.recent),
+            home_url=f"{base}/", cart_url=f"{base}/cart/add",
+            store_url=f"{base}/s/{store.id}" if store else None,
+            signin_url=None if member_id else f"{base}/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
+            qr_url=f"{base}/p/{product.id}/qr.png" + (f"?store={store.id}" if store else ""),
+            prices=unit_prices(cat, product, member_id is not None), stock_level=stock_level, cart_n=cart_n,
+            in_cart=in_cart, groupbuys=groupbuys,
+            all_in_cart=selected is None and any(stock.get(s.id, 0) > 0 for s in product.skus),
+            presales=presales,
+        )
+
+    # Everything the page shows beyond the snapshot (which is the product, its prices and reviews, the
+    # stores): the page memo adds language, path and query.
+    key = (product.id, store.id if store else None, member_id is not None, tuple(sorted(stock.items())),
+           tuple(sorted(in_stock_at.items())), tuple(sorted(in_cart.items())), cart_n,
+           tuple(g.id for g in groupbuys), tuple(p.id for p in presales))
+    response = make_response(memo_page(cat, key, render, reads=PRODUCT_QUERY))
     if store is not None and source == "request":
         remember_store(response, merchant.id, store.id)
     return response
