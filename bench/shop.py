@@ -10,7 +10,10 @@ Makes a fresh database (dropped afterwards), `flask db upgrade`, `flask demo --j
 1. pages, closed loop with wrk, every request with `Accept-Encoding: gzip` (as phones send; without it
    the app answers uncompressed): json (HTTP ceiling), bare-page (one query + a small template file: the
    ceiling for a server-rendered page), product (`/m/<slug>/p/<id>?store=<id>`, every demo product at
-   every store in turn), home (`/m/<slug>/`); a warm-up round, then the median of --rounds rounds;
+   every store in turn; served from the page memo once warm), product-member (the same, signed in),
+   product-fresh (the same URLs plus `&render=1`, a parameter the page does not read, so the memo is
+   skipped and every request renders: the cold page), home (`/m/<slug>/`); a warm-up round, then the
+   median of --rounds rounds;
 2. stock race: 20 shoppers, each signed in with a cart, check out the last 5 items at once through the
    real pages: exactly 5 orders, 15 refusals (409), stock 0;
 3. order placement: --orders shoppers prepared beforehand (sign-in, cart, checkout page for its nonce),
@@ -44,8 +47,9 @@ import sqlalchemy as sa
 from bench import cpu, load, server
 
 OUT = Path(__file__).resolve().parent / "out"
-ORDER = ["json", "bare-page", "product", "product-member", "home"]
-RATIOS = [("product", "bare-page"), ("product-member", "bare-page"), ("home", "bare-page"), ("bare-page", "json"),
+ORDER = ["json", "bare-page", "product", "product-member", "product-fresh", "home"]
+RATIOS = [("product", "bare-page"), ("product-member", "bare-page"), ("product-fresh", "bare-page"),
+          ("home", "bare-page"), ("bare-page", "json"),
           ("product", "json"), ("home", "json")]
 GZIP = {"Accept-Encoding": "gzip"}
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
@@ -96,6 +100,9 @@ def scenarios(slug: str, cat: dict, cookie: str) -> dict[str, load.Scenario]:
         "product": load.Scenario("product", "GET", f"/m/{slug}/p/@CODE@", headers=GZIP, codes=pairs, cycle=True),
         "product-member": load.Scenario("product-member", "GET", f"/m/{slug}/p/@CODE@",
                                         headers={**GZIP, "Cookie": cookie}, codes=pairs, cycle=True),
+        # A query parameter the page does not read: never kept by the page memo, rendered on every request.
+        "product-fresh": load.Scenario("product-fresh", "GET", f"/m/{slug}/p/@CODE@", headers=GZIP,
+                                       codes=[f"{pair}&render=1" for pair in pairs], cycle=True),
         "home": load.Scenario("home", "GET", f"/m/{slug}/", headers=GZIP),
     }
 

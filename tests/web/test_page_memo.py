@@ -136,3 +136,38 @@ def test_the_memo_keeps_the_most_recently_used_pages(app, client, world, monkeyp
     # Kept now: 2 then 1 (the most recent). Page 0 comes back and pushes out 2, the least recently used.
     assert rendered(products[0])
     assert not rendered(products[1]) and rendered(products[2])
+
+
+def test_a_kept_home_page_is_the_home_page_rendered_afresh(app, client, world, latte):
+    home = "shop/home.html"
+
+    def check(url: str, step: str) -> str:
+        with renders(app) as names:
+            text(client.get(url))
+        kept, fresh, _ = kept_and_fresh(app, client, url)
+        with renders(app) as again:
+            assert text(client.get(url)) == kept
+        assert home not in again, f"{step}: the second view comes from the memo"
+        assert kept == fresh, step
+        return kept
+
+    assert "当前门店" not in check("/m/test-coffee/", "first view")
+    assert "当前门店" in check(f"/m/test-coffee/?store={world.store_b.id}", "a store chosen")
+    assert "当前门店" in check("/m/test-coffee/", "the chosen store remembered")
+    check(f"/m/test-coffee/?c={latte.category_id}", "a category")
+    # The position a phone shared (kept in a cookie) sorts the stores and shows distances.
+    client.get("/m/test-coffee/?lat=39.95&lng=116.455")
+    assert 'data-testid="distance"' in check("/m/test-coffee/", "located")
+    client.post("/m/test-coffee/cart/add", data={"store_id": world.store.id, "sku_id": latte.skus[0].id, "quantity": 2})
+    assert 'data-testid="nav-cart-count">2<' in check("/m/test-coffee/", "two in the cart")
+    member = demo_member(world.merchant.id, "小王")
+    db.session.commit()
+    with client.session_transaction() as s:
+        s["members"] = {str(world.merchant.id): member.id}
+    check("/m/test-coffee/", "signed in")
+    check("/m/test-coffee/?lang=en", "in English")
+    # A search is rendered afresh every time.
+    for _ in range(2):
+        with renders(app) as names:
+            assert "拿铁" in text(client.get("/m/test-coffee/?q=拿铁"))
+        assert home in names
