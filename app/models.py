@@ -8,6 +8,7 @@ from app.members.models import PhoneCode, PointsEntry  # noqa: F401
 from app.orders.models import Order, OrderEvent, OrderLine, OrderVoucher  # noqa: F401
 from app.payments.models import Payment, ProcessedNotification, Refund  # noqa: F401
 from app.core.rate_counters import RateCounter  # noqa: F401
+from app.core.shared_values import SharedValue  # noqa: F401
 from app.presales.models import PresaleCampaign, PresaleOrder  # noqa: F401
 from app.coupons.models import (  # noqa: F401
     Campaign, CampaignCategory, CampaignProduct, CampaignStore, Coupon, CouponGift, CouponRedemption, MemberClaims,

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
-from app.core import clock
+from app.core import clock, shared_values
 from app.extensions import allowance, db as _db
 from tests.support.databases import base_url, fresh_database
 from tests.support.csrf import CsrfClient
@@ -91,6 +91,7 @@ def db(app):
                 connection.connection.driver_connection.isolation_level = ""
             connection.close()
             allowance.reset()
+            shared_values.reset()  # written on connections of their own, committed: not rolled back above
 
 
 @pytest.fixture

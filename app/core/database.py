@@ -20,13 +20,16 @@ from app.extensions import db
 _SQLITE_TRANSIENT = ("database is locked", "database table is locked", "unable to open database", "disk i/o error")
 
 
+SQLITE_BUSY_MS = 5000
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
     cur = dbapi_connection.cursor()
     # WAL lets readers run beside the one writer; busy_timeout makes a second writer wait instead of
     # failing with "database is locked" (a third of concurrent writes failed without it).
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.core import logging as applog
-from app.core import tasks
+from app.core import shared_values, tasks
 from app.core.clock import now_utc
 from app.extensions import db
 from app.groupbuys import lifecycle
@@ -73,7 +73,8 @@ def notify(team_id: int) -> int:
         try:
             send_template(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"], openid=m["openid"],
                           template_id=cfg["WECHAT_TEMPLATE_GROUPBUY"], data=m["data"], url=m["url"],
-                          api_base=cfg.get("WECHAT_API_BASE") or None)
+                          api_base=cfg.get("WECHAT_API_BASE") or None,
+                          storage=shared_values.storage())
             sent += 1
         except WeChatAPIError as exc:
             # A member who never followed the account (43004) cannot be told: the order page tells them.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.core import logging as applog
-from app.core import tasks
+from app.core import shared_values, tasks
 from app.core.clock import now_utc
 from app.core.money import yuan
 from app.extensions import db
@@ -118,7 +118,8 @@ def send_announcement(order_id: int) -> bool:
     try:
         send_template(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"], openid=message["openid"],
                       template_id=cfg["WECHAT_TEMPLATE_PRESALE"], data=message["data"], url=message["url"],
-                      api_base=cfg.get("WECHAT_API_BASE") or None)
+                      api_base=cfg.get("WECHAT_API_BASE") or None,
+                      storage=shared_values.storage())
     except WeChatAPIError as exc:
         if exc.code is None:
             raise  # the network: the queue retries

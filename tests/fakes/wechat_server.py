@@ -189,7 +189,10 @@ class FakeWeChat:
             self.auth_failures: list[str] = []     # why /v3 requests were refused (SIGN_ERROR)
             self.pay_requests: list[dict] = []     # {method, uri, headers, body} of every /v3 request
             self.response_tamper: str | None = None  # None | 'forged_signature' | 'altered_body' | 'unknown_serial'
-            self.access_tokens: set[str] = set()
+            # token -> None while it is the newest, else the time it stops working: fetching a new token
+            # ends the previous ones `token_grace` seconds later, as WeChat does (five minutes).
+            self.access_tokens: dict[str, float | None] = {}
+            self.token_grace = 300.0
             self.jsapi_ticket = "fake-ticket-" + secrets.token_urlsafe(24)
             self.codes: dict[str, dict] = {}
             self.sns_tokens: dict[str, dict] = {}
@@ -215,6 +218,12 @@ class FakeWeChat:
         with self._lock:
             self.users[openid] = {"nickname": nickname, "headimgurl": headimgurl, "unionid": unionid, "sex": sex,
                                   "province": province, "city": city, "country": country}
+
+    def _token_valid(self, token: str | None) -> bool:
+        if token not in self.access_tokens:
+            return False
+        until = self.access_tokens[token]
+        return until is None or time.monotonic() < until
 
     def expire_access_tokens(self) -> None:
         """Invalidate every issued ``/cgi-bin/token`` token (the next API call answers errcode 40001)."""
@@ -426,10 +435,14 @@ class FakeWeChat:
                 if a.get("secret") != self.secret:
                     return self._mp_json({"errcode": 40125, "errmsg": "invalid appsecret"})
                 token = "ACCESS_TOKEN_" + secrets.token_urlsafe(32)
-                self.access_tokens.add(token)
+                ends = time.monotonic() + self.token_grace
+                for old, until in self.access_tokens.items():
+                    if until is None:
+                        self.access_tokens[old] = ends
+                self.access_tokens[token] = None
                 return self._mp_json({"access_token": token, "expires_in": 7200})
             if path == "/cgi-bin/ticket/getticket":
-                if a.get("access_token") not in self.access_tokens:
+                if not self._token_valid(a.get("access_token")):
                     return self._mp_json({"errcode": 40001,
                                           "errmsg": "invalid credential, access_token is invalid or not latest"})
                 if a.get("type") != "jsapi":
@@ -461,7 +474,7 @@ class FakeWeChat:
                     data["is_snapshotuser"] = 1
                 return self._mp_json(data)
             if path == "/cgi-bin/message/template/send":
-                if a.get("access_token") not in self.access_tokens:
+                if not self._token_valid(a.get("access_token")):
                     return self._mp_json({"errcode": 40001,
                                           "errmsg": "invalid credential, access_token is invalid or not latest"})
                 body = json.loads(request.get_data() or b"{}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.core import logging as applog
+from app.core import logging as applog, shared_values
 from app.integrations.wechat import JSSDK, WeChatAPIError
 
 
@@ -17,8 +17,9 @@ def share_config(url: str) -> dict | None:
         return None
     key = ("share_jssdk", cfg["WECHAT_APPID"], cfg.get("WECHAT_API_BASE") or "")
     sdk = current_app.extensions.get(key)
-    if sdk is None:  # one per worker: its token and ticket are kept, not fetched per page
+    if sdk is None:  # one per worker; the token and ticket are shared by all (app.core.shared_values)
         sdk = current_app.extensions[key] = JSSDK(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"],
+                                                  storage=shared_values.storage(),
                                                   api_base=cfg.get("WECHAT_API_BASE") or None)
     try:
         return sdk.config(url)
