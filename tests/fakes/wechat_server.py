@@ -2,7 +2,8 @@
 
 One threaded werkzeug server on 127.0.0.1 (random port). It is a protocol peer, not a mock of our code:
 
-* ``/cgi-bin/token``, ``/cgi-bin/ticket/getticket``, ``/sns/oauth2/access_token``, ``/sns/userinfo`` answer with the
+* ``/cgi-bin/token`` (a newer token ends the older ones after ``token_grace`` seconds, as WeChat does),
+  ``/cgi-bin/ticket/getticket``, ``/sns/oauth2/access_token``, ``/sns/userinfo`` answer with the
   real JSON shapes and errcodes (40013, 40125, 40029, 40163, 41008, 40001, 40003, 48001);
 * ``/v3/...`` checks the merchant's ``Authorization: WECHATPAY2-SHA256-RSA2048 ...`` signature with the merchant's
   public key (401 SIGN_ERROR otherwise) and signs every response with the platform key (public-key mode: the
