@@ -43,7 +43,7 @@ db: setup
 	$(BIN)/flask db upgrade
 
 demo: db
-	$(BIN)/flask demo
+	$(BIN)/flask demo --history
 
 ## Set up, migrate, load demo data and serve on http://127.0.0.1:5000 with gunicorn.
 run: demo

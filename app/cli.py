@@ -76,13 +76,19 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("demo")
     @click.option("--json", "as_json", is_flag=True, help="End with one JSON object (ids, keys, staff).")
+    @click.option("--history", is_flag=True, help="Also place a past month of orders, pickups and reviews (once).")
     @needs_database
-    def demo(as_json: bool):
+    def demo(as_json: bool, history: bool):
         """Load the demo merchant, stores, staff, products and vouchers (idempotent)."""
-        from app import demo as demo_data
+        from app import demo as demo_data, demo_history
 
         out = demo_data.load(current_app.config["SECRET_KEY"])
         db.session.commit()
+        if history:
+            placed = demo_history.load(out["merchant"]["id"])
+            db.session.commit()
+            if placed and not as_json:
+                click.echo(f"已生成近 {demo_history.DAYS} 天的演示订单：{placed} 笔")
         base = current_app.config["APP_BASE_URL"]
         if as_json:
             click.echo(json.dumps({k: out[k] for k in ("merchant", "stores", "staff", "vouchers")}, ensure_ascii=False))
