@@ -16,6 +16,7 @@ from app.core.database import commit
 from app.extensions import db
 from app.merchants.models import Staff
 from app.orders.models import Order, OrderStatus
+from app.payments.models import Refund, RefundStatus
 from app.vouchers.models import Redemption
 from tests.web.console_support import console_client
 
@@ -49,6 +50,10 @@ def test_a_month_of_orders_pickups_and_reviews_that_the_console_shows(app, db):
     assert len(redemptions) == statuses[OrderStatus.PICKED_UP]
     assert all(cashier_store[r.staff_id] == r.store_id for r in redemptions)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Review)).scalar() > 20
+    # A refund gave the money back on its own day (the dashboard counts refunds by when they succeeded).
+    refunds = list(db.session.execute(sa.select(Refund)).scalars())
+    assert refunds and all(r.status is RefundStatus.SUCCEEDED and r.succeeded_at - r.created_at < timedelta(minutes=1)
+                           for r in refunds)
     # The stock the demo shows is the demo's: what the month sold was restocked.
     assert stock() == stock_before
 
