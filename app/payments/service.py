@@ -134,8 +134,61 @@ def open_payments(order_id: int) -> list[Payment]:
 
 
 def close_open_payments(order_id: int) -> None:
+    """Closes the order's open payments here; a WeChat one is closed at WeChat too, after the commit, by
+    the `payments.close_remote` task (retried; a sweep finds any whose message was lost), so the payer can
+    no longer pay it there."""
     for payment in open_payments(order_id):
-        states.transition(payment, PaymentStatus.CLOSED, PAYMENT_TRANSITIONS)
+        remote = payment.provider is PayMethod.WECHAT and payment.closed_remote_at is None
+        if states.transition(payment, PaymentStatus.CLOSED, PAYMENT_TRANSITIONS) and remote:
+            tasks.enqueue("payments.close_remote", payment.id)
+
+
+def note_closed_remote(payment: Payment) -> None:
+    """The caller closed the payment at its provider itself (an expired order's job asks WeChat first):
+    the local close that follows has nothing left to ask."""
+    payment.closed_remote_at = now_utc()
+    db.session.flush()
+
+
+def remote_close_due(payment_id: int) -> Payment | None:
+    """The payment if it is closed here and its close at WeChat is still to do, else None."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.provider is not PayMethod.WECHAT or payment.status is not PaymentStatus.CLOSED \
+            or payment.closed_remote_at is not None or payment.remote_close_error is not None:
+        return None
+    return payment
+
+
+def close_remote(payment_id: int):
+    """Asks the provider to close a payment closed here (no database write). Raises on a transient failure."""
+    from app.payments.providers import provider_for
+
+    payment = db.session.get(Payment, payment_id)
+    return provider_for(payment.provider).close_remote(payment)
+
+
+def apply_close_outcome(payment_id: int, outcome) -> None:
+    """Records what the provider said. Paid at WeChat just before the close: the payment result goes the one
+    way every payment goes (`apply_payment_result`), and its order refunds what it can no longer take."""
+    done = [Payment.id == payment_id, Payment.closed_remote_at.is_(None), Payment.remote_close_error.is_(None)]
+    if outcome.status == "refused":
+        applog.event("payment not closed at the provider", level=40, payment_id=payment_id, detail=outcome.detail)
+        values = {"remote_close_error": outcome.detail[:255] or "refused"}
+    else:
+        if outcome.status == "paid":
+            payment = db.session.get(Payment, payment_id)
+            q = outcome.paid
+            apply_payment_result(PaymentResult(payment.out_trade_no, True, q.amount_fen, q.transaction_id, q.paid_at))
+        values = {"closed_remote_at": now_utc()}
+    db.session.execute(sa.update(Payment).where(*done).values(**values).execution_options(synchronize_session=False))
+
+
+def lost_remote_closes(limit: int = 100) -> list[int]:
+    """WeChat payments closed here whose close at WeChat is neither done nor refused."""
+    return list(db.session.execute(sa.select(Payment.id).where(
+        Payment.provider == PayMethod.WECHAT, Payment.status == PaymentStatus.CLOSED,
+        Payment.closed_remote_at.is_(None), Payment.remote_close_error.is_(None)).order_by(Payment.id).limit(limit))
+        .scalars())
 
 
 def paid_payments(order_id: int) -> list[Payment]:
