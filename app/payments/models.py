@@ -90,6 +90,9 @@ class Refund(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A person asked again for a refund the provider refused for good: the new refund (its own number)
+    # names the refused one, once (unique: two clicks cannot send it twice).
+    retry_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("refunds.id"), unique=True)
 
     payment: Mapped[Payment] = relationship()
 

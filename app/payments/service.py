@@ -241,6 +241,56 @@ def request_refund(*, merchant_id: int, order_id: int, amount_fen: int, reason: 
     return refunds
 
 
+# WeChat's refund status ABNORMAL (the payer's bank card was closed or frozen): the refund still exists at
+# WeChat, holding the money, and is finished in the merchant platform (to the payer's change or another
+# account). Asking anew would pay twice. Every other failure recorded is a definitive "no": WeChat's status
+# CLOSED (closed, nothing moved) or a refused request (an error code: no refund was made under that number).
+ABNORMAL = "ABNORMAL"
+
+
+def retried(refund_ids: list[int]) -> set[int]:
+    """Which of these refunds a person has asked again for (a newer refund names it)."""
+    if not refund_ids:
+        return set()
+    return set(db.session.execute(sa.select(Refund.retry_of_id).where(Refund.retry_of_id.in_(refund_ids))).scalars())
+
+
+def may_retry(refund: Refund, *, retried_already: bool) -> bool:
+    """Whether a person may ask again for this refund (the console shows 重试退款 for it)."""
+    if refund.status is RefundStatus.PENDING:
+        return True
+    return refund.status is RefundStatus.FAILED and not retried_already \
+        and not (refund.last_error or "").startswith(ABNORMAL)
+
+
+def retry_refund(refund: Refund) -> Refund:
+    """A person asks again, whatever the refund was for (an order, a pre-sale deposit, a group-buy seat).
+    A pending one is sent again now under its own number (the provider makes a repeat safe). One the provider
+    refused for good is sent again as a new refund of the same amount (no more than what is left of its
+    payment) under a NEW number, once; the refused one stays, for the record. Returns the refund sent."""
+    if refund.status is RefundStatus.PENDING:
+        tasks.enqueue("payments.send_refund", refund.id)
+        return refund
+    if refund.status is not RefundStatus.FAILED:
+        raise BadRequest(field="refund", zh="这笔退款已在处理或已完成。", en="This refund is on its way or done.")
+    if (refund.last_error or "").startswith(ABNORMAL):
+        raise BadRequest(field="refund", zh="微信支付退款异常（如用户银行卡已注销），请在微信支付商户平台处理这笔退款，不能重新发起。",
+                         en="WeChat Pay holds this refund as abnormal (e.g. the payer's card was closed): finish it "
+                            "in the WeChat Pay merchant platform; it cannot be sent again.")
+    if retried([refund.id]):
+        raise BadRequest(field="refund", zh="这笔退款已重新发起过。", en="This refund was sent again already.")
+    amount = min(refund.amount_fen, refundable_fen(refund.payment))
+    if amount <= 0:
+        raise BadRequest(field="refund", zh="这笔支付已无可退金额。", en="Nothing is left to refund of this payment.")
+    new = Refund(merchant_id=refund.merchant_id, payment_id=refund.payment_id, order_id=refund.order_id,
+                 out_refund_no=_trade_no("R"), amount_fen=amount, reason=refund.reason, status=RefundStatus.PENDING,
+                 created_at=now_utc(), retry_of_id=refund.id)
+    db.session.add(new)
+    db.session.flush()
+    tasks.enqueue("payments.send_refund", new.id)
+    return new
+
+
 def start_refund_attempt(refund_id: int) -> bool:
     """Counts an attempt to send a refund; False when there is nothing (more) to send."""
     moved = db.session.execute(
