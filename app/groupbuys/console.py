@@ -11,7 +11,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.catalog.models import Product, Sku
-from app.core import tasks
 from app.core.clock import now_utc
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
@@ -173,27 +172,15 @@ def open_refunds(scope: Scope, limit: int = 200) -> list[tuple[Refund, Order]]:
 
 
 def retry_refund(scope: Scope, refund_id: int) -> Refund:
-    """A person asks again. A pending refund is sent again now, with its own request number (the provider
-    makes a repeat safe); one the provider refused for good is asked anew for what is left of the payment,
-    as a new refund with a new number (the refused one stays, for the record)."""
+    """A person asks again for a group-buy order's refund (`payments.retry_refund`, the one rule for every
+    order), recorded in the audit log."""
     refund = scope.get(Refund, refund_id)
-    order = db.session.get(Order, refund.order_id)
-    if order.kind is not OrderKind.GROUPBUY:
+    if db.session.get(Order, refund.order_id).kind is not OrderKind.GROUPBUY:
         raise NotFound()
-    if refund.status is RefundStatus.PENDING:
-        tasks.enqueue("payments.send_refund", refund.id)
-        audit.record(scope, "groupbuy.refund_retry", "refund", refund.id, after={"out_refund_no": refund.out_refund_no})
-        return refund
-    if refund.status is RefundStatus.FAILED:
-        left = payments.refundable_fen(refund.payment)
-        if left <= 0:
-            raise BadRequest(field="refund", zh="这笔支付已无可退金额。", en="Nothing is left to refund of this payment.")
-        new = payments.request_refund(merchant_id=refund.merchant_id, order_id=refund.order_id, amount_fen=left,
-                                      reason=refund.reason, payment=refund.payment)[0]
-        audit.record(scope, "groupbuy.refund_retry", "refund", new.id,
-                     before={"out_refund_no": refund.out_refund_no}, after={"out_refund_no": new.out_refund_no})
-        return new
-    raise BadRequest(field="refund", zh="这笔退款已在处理或已完成。", en="This refund is on its way or done.")
+    sent = payments.retry_refund(refund)
+    audit.record(scope, "groupbuy.refund_retry", "refund", sent.id, before={"out_refund_no": refund.out_refund_no},
+                 after={"out_refund_no": sent.out_refund_no})
+    return sent
 
 
 def end_team_time(scope: Scope, team_id: int) -> bool:

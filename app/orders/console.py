@@ -1,5 +1,5 @@
 """What the merchant console does with orders: search, read (lines, payments, refunds, timeline, vouchers)
-and refund whole or by line. Every query goes through the actor's Scope (owners and operators every store
+and refund whole or by line, or ask again for a refund that did not go through. Every query goes through the actor's Scope (owners and operators every store
 of the merchant, a store manager their own store's orders: the rules registered here); a refund goes
 through `service.refund`, the one rule for refunds, and is recorded in the audit log in its transaction.
 """
@@ -19,6 +19,7 @@ from app.merchants.models import Store
 from app.merchants.scope import Scope, register
 from app.orders import progress, service
 from app.orders.models import Order, OrderEvent, OrderLine, OrderStatus, OrderVoucher
+from app.payments import service as payments_service
 from app.payments.models import Payment, PayMethod, Refund, RefundStatus
 from app.vouchers import codes
 from app.vouchers.models import Voucher
@@ -100,6 +101,7 @@ class OrderDetail:
     timeline: list[tuple[OrderEvent, str]]             # the event and its note, as the order page words it
     vouchers: list[tuple[int, Voucher]] = field(default_factory=list)  # (generation, voucher), newest first
     can_refund: bool = False
+    retryable: set[int] = field(default_factory=set)  # refunds a person may ask again for (重试退款)
 
     @property
     def lines(self) -> list[OrderLine]:
@@ -120,7 +122,26 @@ def detail(scope: Scope, order_id: int) -> OrderDetail:
         order=order, member=db.session.get(Member, order.member_id), store=db.session.get(Store, order.store_id),
         payments=payments, refunds=refunds, progress=moved, headline=progress.headline(order, moved),
         timeline=[(e, progress.event_note(e, order)) for e in service.timeline(order)],
-        vouchers=[(g, v) for g, v in vouchers], can_refund=progress.can_refund(order))
+        vouchers=[(g, v) for g, v in vouchers], can_refund=progress.can_refund(order),
+        retryable=_retryable(refunds))
+
+
+def _retryable(refunds: list[Refund]) -> set[int]:
+    """Failed refunds that may be sent again (pending ones are sent again by the sweep, unasked)."""
+    stuck = [r for r in refunds if r.status is RefundStatus.FAILED]
+    asked = payments_service.retried([r.id for r in stuck])
+    return {r.id for r in stuck if payments_service.may_retry(r, retried_already=r.id in asked)}
+
+
+def retry_refund(scope: Scope, refund_id: int) -> Refund:
+    """A person asks again for one of an order's refunds (`payments.retry_refund`, the one rule for every
+    kind of order: a pending one now, under its number; one refused for good under a new number, once),
+    recorded in the audit log against the order."""
+    refund = scope.get(Refund, refund_id)
+    sent = payments_service.retry_refund(refund)
+    audit.record(scope, "order.refund_retry", "order", refund.order_id, before={"out_refund_no": refund.out_refund_no},
+                 after={"out_refund_no": sent.out_refund_no, "amount_fen": sent.amount_fen})
+    return sent
 
 
 def refund(scope: Scope, order_id: int, *, reason: str, quantities: dict[int, int] | None) -> Refund | None:

@@ -31,6 +31,7 @@ def cancel_if_expired_now(order_id: int) -> bool:
                     p.out_trade_no, True, outcome.amount_fen, outcome.transaction_id, outcome.paid_at))
                 break
             provider.close(p)
+            payments.note_closed_remote(p)  # the local close that follows asks nothing more
         db.session.refresh(order)
     if order.status is not OrderStatus.PENDING_PAYMENT:
         return False

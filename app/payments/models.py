@@ -47,8 +47,17 @@ class Payment(db.Model):
     prepay_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A WeChat payment closed here is closed at WeChat too (after the commit, by `payments.close_remote`):
+    # set once WeChat's order is closed (or was never made, or turned out paid and was applied). NULL on a
+    # closed WeChat payment with no `remote_close_error`: still to do (the sweep finds it).
+    closed_remote_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # WeChat refused to close it for good (not a transient failure): logged, recorded here, not retried.
+    remote_close_error: Mapped[str | None] = mapped_column(sa.String(255))
 
-    __table_args__ = (sa.CheckConstraint("amount_fen >= 0", name="amount_nonneg"),)
+    __table_args__ = (
+        sa.CheckConstraint("amount_fen >= 0", name="amount_nonneg"),
+        sa.CheckConstraint("closed_remote_at IS NULL OR remote_close_error IS NULL", name="remote_close_one_outcome"),
+    )
 
 
 class RefundStatus(str, enum.Enum):
@@ -81,6 +90,9 @@ class Refund(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A person asked again for a refund the provider refused for good: the new refund (its own number)
+    # names the refused one, once (unique: two clicks cannot send it twice).
+    retry_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("refunds.id"), unique=True)
 
     payment: Mapped[Payment] = relationship()
 

@@ -37,6 +37,17 @@ class RefundOutcome:
 
 
 @dataclass(frozen=True)
+class CloseOutcome:
+    """What became of asking the provider to close a payment we closed: "closed" (closed there, or never
+    made there: nothing can be paid), "paid" (the payer got there first: `paid` says how; apply it),
+    "refused" (a definitive refusal, `detail` says why: recorded, not asked again)."""
+
+    status: str  # "closed" | "paid" | "refused"
+    detail: str = ""
+    paid: "QueryOutcome | None" = None
+
+
+@dataclass(frozen=True)
 class QueryOutcome:
     paid: bool
     transaction_id: str | None = None
@@ -62,6 +73,9 @@ class SandboxProvider:
     def close(self, payment) -> None:
         return None
 
+    def close_remote(self, payment) -> CloseOutcome:
+        return CloseOutcome("closed", "sandbox")
+
 
 class StoreProvider:
     """Pay at the store: nothing online; the counter collects when it redeems the pickup voucher."""
@@ -80,6 +94,9 @@ class StoreProvider:
 
     def close(self, payment) -> None:
         return None
+
+    def close_remote(self, payment) -> CloseOutcome:
+        return CloseOutcome("closed", "nothing online")
 
 
 class WeChatProvider:
@@ -140,6 +157,34 @@ class WeChatProvider:
 
     def close(self, payment) -> None:
         self.client.close_order(payment.out_trade_no)
+
+    def close_remote(self, payment) -> CloseOutcome:
+        """Closes WeChat's order of a payment we closed, so the payer can no longer pay it. ORDERPAID: the
+        payer paid just before; WeChat is queried for the transaction, which the caller applies (and the
+        order refunds what it can no longer take). ORDER_NOT_EXIST: the pay page never reached WeChat, there
+        is nothing to close. Raises on a transient failure (the queue retries)."""
+        from app.integrations.wechat import WeChatPayError
+
+        try:
+            self.client.close_order(payment.out_trade_no)
+        except WeChatPayError as exc:
+            if _transient(exc):
+                raise
+            if exc.code == "ORDER_NOT_EXIST":
+                return CloseOutcome("closed", "ORDER_NOT_EXIST")
+            if exc.code != "ORDERPAID":
+                return CloseOutcome("refused", f"{exc.code}: {exc.message}")
+        else:
+            return CloseOutcome("closed")
+        try:
+            outcome = self.query(payment)
+        except WeChatPayError as exc:
+            if _transient(exc):
+                raise  # asked again later: close (ORDERPAID again), then the query
+            return CloseOutcome("refused", f"ORDERPAID; query: {exc.code}: {exc.message}")
+        if not outcome.paid:
+            return CloseOutcome("refused", "ORDERPAID, but the query does not say SUCCESS")
+        return CloseOutcome("paid", "ORDERPAID", paid=outcome)
 
 
 PROVIDER_BUSY_ZH = "微信支付暂时没有响应，订单已为你保留，请稍后重新支付。"

@@ -134,8 +134,61 @@ def open_payments(order_id: int) -> list[Payment]:
 
 
 def close_open_payments(order_id: int) -> None:
+    """Closes the order's open payments here; a WeChat one is closed at WeChat too, after the commit, by
+    the `payments.close_remote` task (retried; a sweep finds any whose message was lost), so the payer can
+    no longer pay it there."""
     for payment in open_payments(order_id):
-        states.transition(payment, PaymentStatus.CLOSED, PAYMENT_TRANSITIONS)
+        remote = payment.provider is PayMethod.WECHAT and payment.closed_remote_at is None
+        if states.transition(payment, PaymentStatus.CLOSED, PAYMENT_TRANSITIONS) and remote:
+            tasks.enqueue("payments.close_remote", payment.id)
+
+
+def note_closed_remote(payment: Payment) -> None:
+    """The caller closed the payment at its provider itself (an expired order's job asks WeChat first):
+    the local close that follows has nothing left to ask."""
+    payment.closed_remote_at = now_utc()
+    db.session.flush()
+
+
+def remote_close_due(payment_id: int) -> Payment | None:
+    """The payment if it is closed here and its close at WeChat is still to do, else None."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.provider is not PayMethod.WECHAT or payment.status is not PaymentStatus.CLOSED \
+            or payment.closed_remote_at is not None or payment.remote_close_error is not None:
+        return None
+    return payment
+
+
+def close_remote(payment_id: int):
+    """Asks the provider to close a payment closed here (no database write). Raises on a transient failure."""
+    from app.payments.providers import provider_for
+
+    payment = db.session.get(Payment, payment_id)
+    return provider_for(payment.provider).close_remote(payment)
+
+
+def apply_close_outcome(payment_id: int, outcome) -> None:
+    """Records what the provider said. Paid at WeChat just before the close: the payment result goes the one
+    way every payment goes (`apply_payment_result`), and its order refunds what it can no longer take."""
+    done = [Payment.id == payment_id, Payment.closed_remote_at.is_(None), Payment.remote_close_error.is_(None)]
+    if outcome.status == "refused":
+        applog.event("payment not closed at the provider", level=40, payment_id=payment_id, detail=outcome.detail)
+        values = {"remote_close_error": outcome.detail[:255] or "refused"}
+    else:
+        if outcome.status == "paid":
+            payment = db.session.get(Payment, payment_id)
+            q = outcome.paid
+            apply_payment_result(PaymentResult(payment.out_trade_no, True, q.amount_fen, q.transaction_id, q.paid_at))
+        values = {"closed_remote_at": now_utc()}
+    db.session.execute(sa.update(Payment).where(*done).values(**values).execution_options(synchronize_session=False))
+
+
+def lost_remote_closes(limit: int = 100) -> list[int]:
+    """WeChat payments closed here whose close at WeChat is neither done nor refused."""
+    return list(db.session.execute(sa.select(Payment.id).where(
+        Payment.provider == PayMethod.WECHAT, Payment.status == PaymentStatus.CLOSED,
+        Payment.closed_remote_at.is_(None), Payment.remote_close_error.is_(None)).order_by(Payment.id).limit(limit))
+        .scalars())
 
 
 def paid_payments(order_id: int) -> list[Payment]:
@@ -186,6 +239,56 @@ def request_refund(*, merchant_id: int, order_id: int, amount_fen: int, reason: 
     if left:
         raise BadRequest(field="amount_fen", zh="退款金额超过已支付金额。", en="The refund is more than was paid.")
     return refunds
+
+
+# WeChat's refund status ABNORMAL (the payer's bank card was closed or frozen): the refund still exists at
+# WeChat, holding the money, and is finished in the merchant platform (to the payer's change or another
+# account). Asking anew would pay twice. Every other failure recorded is a definitive "no": WeChat's status
+# CLOSED (closed, nothing moved) or a refused request (an error code: no refund was made under that number).
+ABNORMAL = "ABNORMAL"
+
+
+def retried(refund_ids: list[int]) -> set[int]:
+    """Which of these refunds a person has asked again for (a newer refund names it)."""
+    if not refund_ids:
+        return set()
+    return set(db.session.execute(sa.select(Refund.retry_of_id).where(Refund.retry_of_id.in_(refund_ids))).scalars())
+
+
+def may_retry(refund: Refund, *, retried_already: bool) -> bool:
+    """Whether a person may ask again for this refund (the console shows 重试退款 for it)."""
+    if refund.status is RefundStatus.PENDING:
+        return True
+    return refund.status is RefundStatus.FAILED and not retried_already \
+        and not (refund.last_error or "").startswith(ABNORMAL)
+
+
+def retry_refund(refund: Refund) -> Refund:
+    """A person asks again, whatever the refund was for (an order, a pre-sale deposit, a group-buy seat).
+    A pending one is sent again now under its own number (the provider makes a repeat safe). One the provider
+    refused for good is sent again as a new refund of the same amount (no more than what is left of its
+    payment) under a NEW number, once; the refused one stays, for the record. Returns the refund sent."""
+    if refund.status is RefundStatus.PENDING:
+        tasks.enqueue("payments.send_refund", refund.id)
+        return refund
+    if refund.status is not RefundStatus.FAILED:
+        raise BadRequest(field="refund", zh="这笔退款已在处理或已完成。", en="This refund is on its way or done.")
+    if (refund.last_error or "").startswith(ABNORMAL):
+        raise BadRequest(field="refund", zh="微信支付退款异常（如用户银行卡已注销），请在微信支付商户平台处理这笔退款，不能重新发起。",
+                         en="WeChat Pay holds this refund as abnormal (e.g. the payer's card was closed): finish it "
+                            "in the WeChat Pay merchant platform; it cannot be sent again.")
+    if retried([refund.id]):
+        raise BadRequest(field="refund", zh="这笔退款已重新发起过。", en="This refund was sent again already.")
+    amount = min(refund.amount_fen, refundable_fen(refund.payment))
+    if amount <= 0:
+        raise BadRequest(field="refund", zh="这笔支付已无可退金额。", en="Nothing is left to refund of this payment.")
+    new = Refund(merchant_id=refund.merchant_id, payment_id=refund.payment_id, order_id=refund.order_id,
+                 out_refund_no=_trade_no("R"), amount_fen=amount, reason=refund.reason, status=RefundStatus.PENDING,
+                 created_at=now_utc(), retry_of_id=refund.id)
+    db.session.add(new)
+    db.session.flush()
+    tasks.enqueue("payments.send_refund", new.id)
+    return new
 
 
 def start_refund_attempt(refund_id: int) -> bool:

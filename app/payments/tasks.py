@@ -1,4 +1,5 @@
-"""Payments' background work: send recorded refunds to the provider, and sweep up any whose message was lost."""
+"""Payments' background work: send recorded refunds to the provider, close at WeChat the payments closed
+here, and sweep up any of either whose message was lost."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,4 +40,31 @@ def retry_stuck_refunds() -> int:
         ids = service.stuck_refunds(now_utc() - STUCK_AFTER)
         for refund_id in ids:
             tasks.enqueue("payments.send_refund", refund_id)
+    return len(ids)
+
+
+# Retried after 30 s, 1, 2, 4 ... 16 min; then the sweep below asks again every 5 minutes until WeChat
+# answers for good (closed, paid, or a definitive refusal, which is recorded and never asked again).
+@tasks.task("payments.close_remote", retries=6, retry_delay=30, retry_backoff=2)
+def close_remote(payment_id: int) -> str | None:
+    """Closes at WeChat a payment closed here (its order cancelled, its amount out of date, its window
+    missed), outside any transaction, then records the answer. Closing twice is harmless."""
+    with tasks.transaction():
+        due = service.remote_close_due(payment_id) is not None
+    if not due:
+        return None
+    outcome = service.close_remote(payment_id)  # raises on a transient failure: the queue retries
+    with tasks.transaction():
+        service.apply_close_outcome(payment_id, outcome)
+    return outcome.status
+
+
+@tasks.periodic("payments.close_lost_remote", minute="*/5")
+def close_lost_remote() -> int:
+    """Catches WeChat payments closed here but not (yet) at WeChat: retries ran out while WeChat was down,
+    or the message was lost (a worker died between commit and enqueue, the queue was down)."""
+    with tasks.transaction():
+        ids = service.lost_remote_closes()
+        for payment_id in ids:
+            tasks.enqueue("payments.close_remote", payment_id)
     return len(ids)

@@ -35,6 +35,7 @@ def _catch_late_balance(order_id: int) -> None:
                 p.out_trade_no, True, outcome.amount_fen, outcome.transaction_id, outcome.paid_at))
             return
         provider.close(p)
+        payments.note_closed_remote(p)  # the local close that follows asks nothing more
 
 
 def settle_now(order_id: int) -> bool:

@@ -4,7 +4,7 @@ Values every worker and machine shares with an expiry (app.core.shared_values): 
 access token and jsapi ticket, which were kept per worker.
 
 Revision ID: b5504a17fa53
-Revises: 6fd11324041d
+Revises: 68f81dad4e27
 Create Date: 2026-11-30 19:44:47.701755
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b5504a17fa53'
-down_revision = '6fd11324041d'
+down_revision = '68f81dad4e27'
 branch_labels = None
 depends_on = None
 

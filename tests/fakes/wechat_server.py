@@ -203,6 +203,8 @@ class FakeWeChat:
             self.faults: list[dict] = []           # programmed failures, see fault()
             self.refund_requests: list[str] = []   # out_refund_no of every refund request, failed ones too
             self.refunds_created: Counter = Counter()  # out_refund_no -> refunds made (money moved): must stay 1
+            self.close_requests: list[str] = []    # out_trade_no of every close request, failed ones too
+            self.closed: list[str] = []            # out_trade_no of every order a close request closed (204)
             self.template_messages: list[dict] = []  # every template message sent: {touser, template_id, url, data}
             self.unsubscribed: set[str] = set()      # openids that do not follow the account (errcode 43004)
 
@@ -396,6 +398,9 @@ class FakeWeChat:
                     self.refund_requests.append(json.loads(request.get_data()).get("out_refund_no"))
                 except ValueError:
                     self.refund_requests.append(None)
+        if operation == "close":
+            with self._lock:
+                self.close_requests.append(request.path.split("/")[-2])
         fault = self._take_fault(operation) if operation else None
         if fault is not None and fault["mode"] == "reset":
             sock = environ.get("werkzeug.socket")
@@ -590,7 +595,8 @@ class FakeWeChat:
                     return self._error(404, "ORDER_NOT_EXIST", "订单不存在")
                 if order["trade_state"] in ("SUCCESS", "REFUND"):
                     return self._error(400, "ORDERPAID", "订单已支付")
-                order.update(trade_state="CLOSED", trade_state_desc="订单已关闭")
+                order.update(trade_state="CLOSED", trade_state_desc="订单已关闭")  # closing twice: 204 again
+                self.closed.append(m.group(1))
                 return self._signed(204, None)
             if path == "/v3/refund/domestic/refunds" and method == "POST":
                 return self._refund(body)

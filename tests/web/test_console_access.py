@@ -63,6 +63,7 @@ RULES: dict[str, set[str] | None] = {
     "console.orders_csv": BROWSE,
     "console.order": BROWSE,
     "console.order_refund": BROWSE,
+    "console.order_refund_retry": BROWSE,
     "console.vouchers": BROWSE,
     "console.vouchers_csv": BROWSE,
     "console.voucher": BROWSE,

@@ -16,6 +16,7 @@ from app.merchants.models import Store
 from app.merchants.permissions import Action, Area
 from app.orders import console as console_orders
 from app.orders.models import STATUS_LABELS, Order, OrderStatus, status_label_for
+from app.payments.models import Refund
 from app.vouchers import codes
 from app.web.console import bp
 from app.web.console.forms import ConsoleRefundForm, OrderArgs
@@ -87,3 +88,18 @@ def order_refund(order_id: int):
         rollback()
         return _detail_page(order_id, error=exc.message(g.lang), status=exc.status)
     return redirect(url_for("console.order", order_id=order_id, done="refund"))
+
+
+@bp.post("/orders/refunds/<id:refund_id>/retry")
+@console_view(Area.ORDERS, Action.EDIT)
+def order_refund_retry(refund_id: int):
+    """重试退款: the same permission as a refund (a store manager: their own store's orders)."""
+    order_id = scope().get(Refund, refund_id).order_id  # someone else's refund is not found
+    try:
+        console_orders.retry_refund(scope(), refund_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        rollback()
+        return _detail_page(order_id, error=exc.message(g.lang), status=exc.status)
+    return redirect(url_for("console.order", order_id=order_id, done="refund_retry"))
