@@ -263,6 +263,11 @@ def may_retry(refund: Refund, *, retried_already: bool) -> bool:
         and not (refund.last_error or "").startswith(ABNORMAL)
 
 
+class AlreadyRetried(BadRequest):
+    zh = "这笔退款已重新发起过。"
+    en = "This refund was sent again already."
+
+
 def retry_refund(refund: Refund) -> Refund:
     """A person asks again, whatever the refund was for (an order, a pre-sale deposit, a group-buy seat).
     A pending one is sent again now under its own number (the provider makes a repeat safe). One the provider
@@ -278,15 +283,21 @@ def retry_refund(refund: Refund) -> Refund:
                          en="WeChat Pay holds this refund as abnormal (e.g. the payer's card was closed): finish it "
                             "in the WeChat Pay merchant platform; it cannot be sent again.")
     if retried([refund.id]):
-        raise BadRequest(field="refund", zh="这笔退款已重新发起过。", en="This refund was sent again already.")
+        raise AlreadyRetried(field="refund")
     amount = min(refund.amount_fen, refundable_fen(refund.payment))
     if amount <= 0:
+        if retried([refund.id]):  # sent again by someone else since we looked
+            raise AlreadyRetried(field="refund")
         raise BadRequest(field="refund", zh="这笔支付已无可退金额。", en="Nothing is left to refund of this payment.")
     new = Refund(merchant_id=refund.merchant_id, payment_id=refund.payment_id, order_id=refund.order_id,
                  out_refund_no=_trade_no("R"), amount_fen=amount, reason=refund.reason, status=RefundStatus.PENDING,
                  created_at=now_utc(), retry_of_id=refund.id)
-    db.session.add(new)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two people asking at once: the unique retry_of_id lets one through
+            db.session.add(new)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise AlreadyRetried(field="refund") from None
     tasks.enqueue("payments.send_refund", new.id)
     return new
 

@@ -110,3 +110,30 @@ def test_parallel_refunds_of_one_line_never_refund_more_than_it_holds(live):
     assert refunded_qty == wins and tuple(refunds) == (wins, refunded_fen) and audited == wins
     assert refunded_fen == (total if wins == 2 else total // 2)
     assert (status, live_vouchers) == (("refunded", 0) if wins == 2 else ("ready", 1))
+
+
+def test_parallel_retries_of_one_refused_refund_send_it_again_once(live):
+    """Ten operators press 重试退款 on one refund the provider refused: one new refund under a new number, the
+    others refused with a sentence (the unique retry_of_id decides between workers; no 500)."""
+    order_id = paid_order(live, "并发重试退款", 1)
+    cookies, token = console_session(live.base, "owner")
+    r = requests.post(f"{live.base}/console/orders/{order_id}/refund", cookies=cookies, allow_redirects=False,
+                      data={"csrf_token": token, "reason": "顾客要求", "whole": "1"}, timeout=30)
+    assert r.status_code == 302, r.text[:300]
+    with live.engine.begin() as c:  # as WeChat answers CLOSED: refused for good, no money moved
+        refund_id = c.execute(sa.text("UPDATE refunds SET status = 'failed', last_error = 'CLOSED' "
+                                      "WHERE order_id = :o RETURNING id"), {"o": order_id}).scalar_one()
+
+    def retry(i):
+        r = requests.post(f"{live.base}/console/orders/refunds/{refund_id}/retry", cookies=cookies,
+                          allow_redirects=False, data={"csrf_token": token}, timeout=30)
+        return r.status_code, r.text
+
+    results = in_parallel(10, retry)
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [302] + [400] * 9, statuses
+    errors = [re.search(r'data-testid="error">([^<]*)<', body).group(1) for s, body in results if s == 400]
+    assert all("已重新发起过" in e for e in errors), errors
+    with live.engine.connect() as c:
+        again = c.execute(sa.text("SELECT count(*) FROM refunds WHERE retry_of_id = :r"), {"r": refund_id}).scalar()
+    assert again == 1
