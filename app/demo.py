@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.catalog.models import Category, Product, ProductPhoto, Sku, StoreStock
 from app.core.clock import now_utc
 from app.extensions import db
-from app.groupbuys.models import CampaignStatus, GroupBuyCampaign
+from app.groupbuys.models import CampaignStatus, GroupBuyCampaign, GroupBuyCampaignStore
 from app.merchants.models import KeyKind, Merchant, Role, Store
 from app.members.service import demo_member
 from app.merchants.service import add_staff, create_api_key
@@ -131,8 +131,8 @@ def _groupbuys(merchant: Merchant, stores: list[Store]) -> list[GroupBuyCampaign
         campaign = GroupBuyCampaign(merchant_id=merchant.id, sku_id=sku.id, title=title, group_price_fen=price,
                             leader_price_fen=leader, team_size=size, time_limit_hours=hours,
                             starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=90), stock_left=200,
-                            per_member_limit=3, store_ids=",".join(str(s.id) for s in stores), rules=rules,
-                            status=CampaignStatus.ACTIVE)
+                            per_member_limit=3, rules=rules, status=CampaignStatus.ACTIVE,
+                            store_links=[GroupBuyCampaignStore(store_id=s.id) for s in stores])
         db.session.add(campaign)
         found.append(campaign)
     db.session.flush()

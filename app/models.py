@@ -13,4 +13,4 @@ from app.presales.models import PresaleCampaign, PresaleOrder  # noqa: F401
 from app.coupons.models import (  # noqa: F401
     Campaign, CampaignCategory, CampaignProduct, CampaignStore, Coupon, CouponGift, CouponRedemption, MemberClaims,
 )
-from app.groupbuys.models import GroupBuyCampaign, Seat, Team  # noqa: F401
+from app.groupbuys.models import GroupBuyCampaign, GroupBuyCampaignStore, Seat, Team  # noqa: F401

@@ -149,3 +149,45 @@ def test_upgrade_links_existing_pickup_vouchers_and_names_event_kinds():
                     ("expired", "超时未支付，自动取消"), ("cancelled", "顾客取消"), ("pay_at_store", "")]
         finally:
             engine.dispose()
+
+
+def test_upgrade_turns_campaign_store_strings_into_links_and_back():
+    """Group-buy campaigns kept their pickup stores as "1,2": the upgrade makes one link per id that is a store
+    of the campaign's own merchant (another merchant's store and an id of no store are left behind, "12" is
+    not "1" or "2"), and the downgrade writes the string back from the links."""
+    with fresh_database("gbstores") as url:
+        env = app_env(url)
+        flask(env, "db", "upgrade", "6fd11324041d")
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        at = "'2026-01-01 00:00:00'"
+        store = ("INSERT INTO stores (id, merchant_id, name, city, address, latitude, longitude, opens_at, closes_at,"
+                 " phone, created_at) VALUES ({}, {}, 's', 'c', 'a', 31.2, 121.4, '08:00:00', '21:00:00', '1', " + at + ")")
+        campaign = ("INSERT INTO groupbuy_campaigns (id, merchant_id, sku_id, title, group_price_fen, team_size,"
+                    " time_limit_hours, starts_at, ends_at, stock_left, store_ids, status, created_at) VALUES"
+                    " ({}, 1, 1, 't', 900, 2, 24, " + at + ", '2026-02-01 00:00:00', 10, '{}', 'active', " + at + ")")
+        try:
+            with engine.begin() as c:
+                for sql in (
+                    f"INSERT INTO merchants (id, name, slug, created_at) VALUES (1, 'm', 'm', {at})",
+                    f"INSERT INTO merchants (id, name, slug, created_at) VALUES (2, 'o', 'o', {at})",
+                    store.format(1, 1), store.format(2, 1), store.format(12, 1), store.format(3, 2),
+                    f"INSERT INTO products (id, merchant_id, name, image, created_at) VALUES (1, 1, 'p', 'i', {at})",
+                    "INSERT INTO skus (id, product_id, merchant_id, name, price_fen) VALUES (1, 1, 1, 'a', 1000)",
+                    campaign.format(1, "1,2"), campaign.format(2, "12, 3,99"), campaign.format(3, ""),
+                ):
+                    c.execute(sa.text(sql))
+            flask(env, "db", "upgrade")
+            with engine.connect() as c:
+                assert c.execute(sa.text("SELECT campaign_id, store_id FROM groupbuy_campaign_stores"
+                                         " ORDER BY campaign_id, store_id")).all() == [(1, 1), (1, 2), (2, 12)]
+                assert "store_ids" not in {col["name"] for col in sa.inspect(c).get_columns("groupbuy_campaigns")}
+            with engine.connect() as c, pytest.raises(sa.exc.IntegrityError):  # a link names a store
+                if c.dialect.name == "sqlite":
+                    c.exec_driver_sql("PRAGMA foreign_keys=ON")  # as the application's engine does
+                c.execute(sa.text("INSERT INTO groupbuy_campaign_stores (campaign_id, store_id) VALUES (3, 99)"))
+            flask(env, "db", "downgrade", "6fd11324041d")
+            with engine.connect() as c:
+                assert c.execute(sa.text("SELECT id, store_ids FROM groupbuy_campaigns ORDER BY id")).all() == [
+                    (1, "1,2"), (2, "12"), (3, "")]
+        finally:
+            engine.dispose()

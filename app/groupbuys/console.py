@@ -15,7 +15,9 @@ from app.core.clock import now_utc
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
 from app.groupbuys import lifecycle
-from app.groupbuys.models import GroupBuyCampaign, CampaignStatus, Seat, SeatStatus, Team, TeamStatus
+from app.groupbuys.models import (
+    CampaignStatus, GroupBuyCampaign, GroupBuyCampaignStore, Seat, SeatStatus, Team, TeamStatus,
+)
 from app.members.models import Member
 from app.merchants import audit
 from app.merchants.models import Store
@@ -24,14 +26,15 @@ from app.orders.models import Order, OrderKind
 from app.payments import service as payments
 from app.payments.models import Refund, RefundStatus
 
-# A store manager reads the campaigns picked up at their store (store_ids is "1,2,3") and their store's teams;
-# editing is not theirs (the permission table).
-register(GroupBuyCampaign, lambda scope: [(sa.literal(",") + GroupBuyCampaign.store_ids + sa.literal(","))
-                                  .contains(f",{scope.store_id},")])
+# A store manager reads the campaigns picked up at their store and their store's teams; editing is not theirs
+# (the permission table).
+register(GroupBuyCampaign, lambda scope: [sa.exists().where(GroupBuyCampaignStore.campaign_id == GroupBuyCampaign.id,
+                                                            GroupBuyCampaignStore.store_id == scope.store_id)])
 register(Team, lambda scope: [Team.store_id == scope.store_id])
 
+# The campaign's own columns; its pickup stores are links, in the audit log as "store_ids" (a list).
 CAMPAIGN_FIELDS = ("title", "sku_id", "group_price_fen", "leader_price_fen", "team_size", "time_limit_hours",
-                   "starts_at", "ends_at", "stock_left", "per_member_limit", "store_ids", "rules", "status")
+                   "starts_at", "ends_at", "stock_left", "per_member_limit", "rules", "status")
 
 
 @dataclass(frozen=True)
@@ -71,25 +74,48 @@ def _check(scope: Scope, data: CampaignInput) -> None:
         raise BadRequest(field="stock_left", zh="库存与限购须为正数。", en="Stock and limit must be positive.")
     if not data.store_ids:
         raise BadRequest(field="store_ids", zh="请至少选择一家取货门店。", en="Choose at least one pickup store.")
-    for store_id in data.store_ids:
-        scope.get(Store, store_id)
+    wanted = set(data.store_ids)
+    usable = set(db.session.execute(scope.select(Store, Store.id).where(Store.id.in_(wanted),
+                                                                        Store.active.is_(True))).scalars())
+    if wanted - usable:  # another merchant's store, a closed one, or none at all: as if it did not exist
+        raise NotFound()
+
+
+def _summary(campaign: GroupBuyCampaign) -> dict:
+    return {**audit.summary(campaign, CAMPAIGN_FIELDS), "store_ids": campaign.pickup_store_ids}
+
+
+def _link_stores(campaign: GroupBuyCampaign, store_ids: list[int]) -> None:
+    """The campaign's pickup stores become exactly `store_ids`: links to other stores go, missing ones come."""
+    wanted = set(store_ids)
+    kept = [link for link in campaign.store_links if link.store_id in wanted]
+    have = {link.store_id for link in kept}
+    if len(kept) != len(campaign.store_links) or have != wanted:
+        campaign.store_links = kept + [GroupBuyCampaignStore(store_id=s) for s in sorted(wanted - have)]
 
 
 def save_campaign(scope: Scope, campaign_id: int | None, data: CampaignInput) -> GroupBuyCampaign:
+    """Creates or edits a campaign, its pickup stores only the merchant's own open stores (anything else is
+    NotFound, as another merchant's row is everywhere in the console); the audit log gets what changed."""
     _check(scope, data)
     values = {name: getattr(data, name) for name in CAMPAIGN_FIELDS}
-    values["store_ids"] = ",".join(str(s) for s in sorted(set(data.store_ids)))
     values["title"] = data.title[:60]
     if campaign_id is None:
         campaign = GroupBuyCampaign(merchant_id=scope.merchant_id, **values)
+        _link_stores(campaign, data.store_ids)
         db.session.add(campaign)
         db.session.flush()
-        audit.record(scope, "groupbuy.create", "groupbuy_campaign", campaign.id,
-                     after=audit.summary(campaign, CAMPAIGN_FIELDS))
+        audit.record(scope, "groupbuy.create", "groupbuy_campaign", campaign.id, after=_summary(campaign))
         return campaign
     campaign = scope.get(GroupBuyCampaign, campaign_id)
-    audit.change(scope, campaign, values, fields=CAMPAIGN_FIELDS, action="groupbuy.update",
-                 object_type="groupbuy_campaign")
+    before = _summary(campaign)
+    for name, value in values.items():
+        setattr(campaign, name, value)
+    _link_stores(campaign, data.store_ids)
+    db.session.flush()
+    old, new = audit.changed(before, _summary(campaign))
+    if new:
+        audit.record(scope, "groupbuy.update", "groupbuy_campaign", campaign.id, before=old, after=new)
     return campaign
 
 

@@ -14,7 +14,7 @@ from itertools import chain
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.catalog.models import catalog_changed
 from app.core.clock import now_utc
@@ -44,10 +44,12 @@ class GroupBuyCampaign(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     stock_left: Mapped[int]  # seats the campaign may still sell (reserved and paid seats hold one each)
     per_member_limit: Mapped[int] = mapped_column(default=1, server_default="1")
-    store_ids: Mapped[str] = mapped_column(sa.String(255))  # the pickup stores, "1,2,3"
     rules: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     status: Mapped[CampaignStatus] = mapped_column(enum_column(CampaignStatus, "groupbuy_campaign_status"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    # The pickup stores: stores of the campaign's merchant (app.groupbuys.console checks), one row each.
+    store_links: Mapped[list["GroupBuyCampaignStore"]] = relationship(cascade="all, delete-orphan")
 
     __table_args__ = (
         sa.CheckConstraint("group_price_fen >= 0", name="group_price_nonneg"),
@@ -61,7 +63,18 @@ class GroupBuyCampaign(db.Model):
 
     @property
     def pickup_store_ids(self) -> list[int]:
-        return [int(x) for x in self.store_ids.split(",") if x.strip()]
+        return sorted(link.store_id for link in self.store_links)
+
+
+class GroupBuyCampaignStore(db.Model):
+    """A store where a campaign's teams pick up. Indexed by store too: "the campaigns picked up at store X"
+    (a store manager's console list) is one index lookup."""
+
+    __tablename__ = "groupbuy_campaign_stores"
+
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("groupbuy_campaigns.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"), primary_key=True, index=True)
 
 
 class TeamStatus(str, enum.Enum):

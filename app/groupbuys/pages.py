@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.catalog.models import Product, Sku
 from app.extensions import db
-from app.groupbuys.models import GroupBuyCampaign, Seat, SeatStatus, Team, TeamStatus
+from app.groupbuys.models import GroupBuyCampaign, GroupBuyCampaignStore, Seat, SeatStatus, Team, TeamStatus
 from app.groupbuys.service import running
 from app.members.models import Member
 from app.merchants.models import Store
@@ -67,8 +67,9 @@ class TeamView:
 def campaign_view(campaign: GroupBuyCampaign, now: datetime) -> CampaignView:
     sku = db.session.get(Sku, campaign.sku_id)
     product = db.session.get(Product, sku.product_id)
-    stores = list(db.session.execute(sa.select(Store).where(Store.id.in_(campaign.pickup_store_ids),
-                                                            Store.active.is_(True)).order_by(Store.id)).scalars())
+    stores = list(db.session.execute(
+        sa.select(Store).join(GroupBuyCampaignStore, GroupBuyCampaignStore.store_id == Store.id)
+        .where(GroupBuyCampaignStore.campaign_id == campaign.id, Store.active.is_(True)).order_by(Store.id)).scalars())
     return CampaignView(campaign, product, sku, stores, running(campaign, now))
 
 

@@ -9,7 +9,7 @@ import pytest
 from app.core.clock import now_utc
 from app.core.database import commit
 from app.extensions import db
-from app.groupbuys.models import GroupBuyCampaign, CampaignStatus
+from app.groupbuys.models import CampaignStatus, GroupBuyCampaign, GroupBuyCampaignStore
 from app.orders import handover
 from app.payments import service as payments
 from app.payments.models import PayMethod
@@ -22,8 +22,8 @@ def make_campaign(merchant, sku, stores, *, size=3, hours=24, stock=30, limit=1,
     c = GroupBuyCampaign(merchant_id=merchant.id, sku_id=sku.id, title="拿铁 3 人团", group_price_fen=2000,
                  leader_price_fen=leader_price, team_size=size, time_limit_hours=hours,
                  starts_at=starts or now - timedelta(days=1), ends_at=ends or now + timedelta(days=7),
-                 stock_left=stock, per_member_limit=limit, store_ids=",".join(str(s.id) for s in stores),
-                 rules="3 人成团，24 小时内未成团自动退款。", status=CampaignStatus.ACTIVE)
+                 stock_left=stock, per_member_limit=limit, rules="3 人成团，24 小时内未成团自动退款。",
+                 status=CampaignStatus.ACTIVE, store_links=[GroupBuyCampaignStore(store_id=s.id) for s in stores])
     db.session.add(c)
     db.session.flush()
     return c

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.core import clock
 from app.core.database import commit
 from app.extensions import db
 from app.groupbuys import service as groupbuys
-from app.groupbuys.models import GroupBuyCampaign, CampaignStatus, Team, TeamStatus
+from app.groupbuys.models import GroupBuyCampaign, GroupBuyCampaignStore, CampaignStatus, Team, TeamStatus
 from app.merchants.models import AuditEvent
 from app.payments import service as payments
 from app.payments.models import PayMethod, Refund, RefundStatus
 from tests.groupbuys.conftest import pay
+from tests.support.factories import make_store
 from tests.web.console_support import console_client, post
 
 
@@ -43,8 +45,8 @@ def test_the_editor_creates_a_campaign_in_yuan_and_shanghai_time(app, world, lat
                                                    "store_ids": [world.store.id, world.store_b.id]})
     assert r.status_code == 303
     c = db.session.query(GroupBuyCampaign).one()
-    assert (c.group_price_fen, c.leader_price_fen, c.team_size, c.store_ids) == \
-        (1990, None, 2, f"{world.store.id},{world.store_b.id}")
+    assert (c.group_price_fen, c.leader_price_fen, c.team_size, c.pickup_store_ids) == \
+        (1990, None, 2, sorted([world.store.id, world.store_b.id]))
     assert c.starts_at.hour == 0 and c.ends_at.hour == 14  # Shanghai 08:00 and 22:00, stored UTC
     assert db.session.query(AuditEvent).filter_by(action="groupbuy.create", object_id=c.id).count() == 1
 
@@ -56,6 +58,60 @@ def test_the_editor_creates_a_campaign_in_yuan_and_shanghai_time(app, world, lat
     assert r.status_code == 404  # another merchant's store
     db.session.expire_all()
     assert db.session.get(GroupBuyCampaign, c.id).group_price_fen == 1990
+
+
+def test_the_editor_keeps_the_pickup_stores_as_links_to_the_merchants_open_stores(app, world, latte):
+    """Editing the stores adds and removes link rows (audited as a list); a closed store of the merchant, one
+    of another merchant, and an id of no store are refused with not_found and change nothing."""
+    closed = make_store(world.merchant, "已关店")
+    closed.active = False
+    commit()
+    owner = console_client(app, world.owner)
+    editor = owner.get("/console/groupbuys/new").get_data(as_text=True)
+    assert f'value="{world.store_b.id}"' in editor and f'value="{closed.id}"' not in editor  # open stores only
+    form = {"title": "拿铁双人团", "sku_id": latte.skus[0].id, "group_price": "19.90", "team_size": "2",
+            "time_limit_hours": "24", "starts_at": "2026-12-01T08:00", "ends_at": "2026-12-08T22:00",
+            "stock_left": "50", "status": "active"}
+    assert owner.post("/console/groupbuys/new", data={"csrf_token": "test-csrf-token", **form,
+                                                      "store_ids": [world.store.id]}).status_code == 303
+    c = db.session.query(GroupBuyCampaign).one()
+    links = lambda: db.session.execute(sa.select(GroupBuyCampaignStore.store_id).where(  # noqa: E731
+        GroupBuyCampaignStore.campaign_id == c.id).order_by(GroupBuyCampaignStore.store_id)).scalars().all()
+    assert links() == [world.store.id]
+    page = owner.get(f"/console/groupbuys/{c.id}/edit").get_data(as_text=True)
+    assert f'value="{world.store.id}" checked' in page and f'value="{world.store_b.id}" >' in page
+
+    r = owner.post(f"/console/groupbuys/{c.id}/edit", data={"csrf_token": "test-csrf-token", **form,
+                                                            "store_ids": [world.store_b.id]})
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert links() == [world.store_b.id]
+    event = db.session.query(AuditEvent).filter_by(action="groupbuy.update", object_id=c.id).one()
+    assert (event.before, event.after) == ({"store_ids": [world.store.id]}, {"store_ids": [world.store_b.id]})
+    assert owner.post(f"/console/groupbuys/{c.id}/edit", data={"csrf_token": "test-csrf-token", **form,
+                                                               "store_ids": [world.store_b.id]}).status_code == 303
+    assert db.session.query(AuditEvent).filter_by(action="groupbuy.update").count() == 1  # nothing changed
+
+    for refused in (closed.id, world.other_store.id, 999999):
+        r = owner.post(f"/console/groupbuys/{c.id}/edit", data={"csrf_token": "test-csrf-token", **form,
+                                                                "store_ids": [world.store.id, refused]})
+        assert r.status_code == 404, refused
+        db.session.expire_all()
+        assert links() == [world.store_b.id]
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():  # the database refuses no store too
+        db.session.add(GroupBuyCampaignStore(campaign_id=c.id, store_id=999999))
+        db.session.flush()
+
+
+def test_a_store_manager_lists_the_campaigns_picked_up_at_their_store(app, world, latte):
+    from tests.groupbuys.conftest import make_campaign
+    here = make_campaign(world.merchant, latte.skus[0], [world.store, world.store_b])
+    elsewhere = make_campaign(world.merchant, latte.skus[0], [world.store_b])
+    commit()
+    page = console_client(app, world.manager).get("/console/groupbuys").get_data(as_text=True)
+    assert f'/console/groupbuys/{here.id}"' in page and f'/console/groupbuys/{elsewhere.id}"' not in page
+    owner_page = console_client(app, world.owner).get("/console/groupbuys").get_data(as_text=True)
+    assert f'/console/groupbuys/{elsewhere.id}"' in owner_page
 
 
 def test_teams_members_refund_states_success_rate_and_the_marked_orders(frozen, app, world, campaign, members):

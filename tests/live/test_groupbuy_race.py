@@ -43,10 +43,12 @@ def test_twenty_joins_for_the_last_seat(server):
         c.execute(sa.text("UPDATE store_stock SET quantity = 100 WHERE sku_id = :k"), {"k": sku_id})
         campaign_id = c.execute(sa.text(
             "INSERT INTO groupbuy_campaigns (merchant_id, sku_id, title, group_price_fen, team_size, time_limit_hours,"
-            " starts_at, ends_at, stock_left, per_member_limit, store_ids, rules, status, created_at)"
-            " VALUES (:m, :k, '并发 3 人团', 1000, 3, 24, :s, :e, 100, 1, :st, '', 'active', :s) RETURNING id"),
-            {"m": demo["merchant"]["id"], "k": sku_id, "s": now - timedelta(hours=1), "e": now + timedelta(days=1),
-             "st": str(store_id)}).scalar()
+            " starts_at, ends_at, stock_left, per_member_limit, rules, status, created_at)"
+            " VALUES (:m, :k, '并发 3 人团', 1000, 3, 24, :s, :e, 100, 1, '', 'active', :s) RETURNING id"),
+            {"m": demo["merchant"]["id"], "k": sku_id, "s": now - timedelta(hours=1), "e": now + timedelta(days=1)}
+        ).scalar()
+        c.execute(sa.text("INSERT INTO groupbuy_campaign_stores (campaign_id, store_id) VALUES (:c, :s)"),
+                  {"c": campaign_id, "s": store_id})
 
     leader = _member(base, slug, "团长")
     r = leader.post(f"{base}/m/{slug}/g/{campaign_id}/open", data={"store_id": store_id}, allow_redirects=False,
@@ -106,10 +108,12 @@ def test_one_member_opening_ten_teams_at_once_keeps_to_the_limit(server):
         sku_id = c.execute(sa.text("SELECT min(id) FROM skus")).scalar()
         campaign_id = c.execute(sa.text(
             "INSERT INTO groupbuy_campaigns (merchant_id, sku_id, title, group_price_fen, team_size, time_limit_hours,"
-            " starts_at, ends_at, stock_left, per_member_limit, store_ids, rules, status, created_at)"
-            " VALUES (:m, :k, '限一次', 1000, 2, 24, :s, :e, 100, 1, :st, '', 'active', :s) RETURNING id"),
-            {"m": demo["merchant"]["id"], "k": sku_id, "s": now - timedelta(hours=1), "e": now + timedelta(days=1),
-             "st": str(store_id)}).scalar()
+            " starts_at, ends_at, stock_left, per_member_limit, rules, status, created_at)"
+            " VALUES (:m, :k, '限一次', 1000, 2, 24, :s, :e, 100, 1, '', 'active', :s) RETURNING id"),
+            {"m": demo["merchant"]["id"], "k": sku_id, "s": now - timedelta(hours=1), "e": now + timedelta(days=1)}
+        ).scalar()
+        c.execute(sa.text("INSERT INTO groupbuy_campaign_stores (campaign_id, store_id) VALUES (:c, :s)"),
+                  {"c": campaign_id, "s": store_id})
     me = _member(base, slug, "连点开团")
     taps = 10
     barrier = threading.Barrier(taps)

@@ -78,7 +78,8 @@ def _form_data():
 
 def _choices():
     skus = editing.skus_with_products(scope())
-    stores = list(db.session.execute(scope().select(Store).order_by(Store.id)).scalars())
+    # A campaign is picked up at open stores only (app.groupbuys.console refuses a closed one).
+    stores = list(db.session.execute(scope().select(Store).where(Store.active.is_(True)).order_by(Store.id)).scalars())
     return skus, stores
 
 
