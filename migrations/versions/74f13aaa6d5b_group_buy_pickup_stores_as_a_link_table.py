@@ -6,7 +6,7 @@ copied from the string in SQL (so `flask db upgrade --sql` works too), keeping o
 the campaign's own merchant; then the string is dropped.
 
 Revision ID: 74f13aaa6d5b
-Revises: 6fd11324041d
+Revises: b5504a17fa53
 Create Date: 2026-11-30 19:44:37.804737
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '74f13aaa6d5b'
-down_revision = '6fd11324041d'
+down_revision = 'b5504a17fa53'
 branch_labels = None
 depends_on = None
 
