@@ -7,24 +7,19 @@ import re
 import pytest
 import requests
 
+from tests.support import live as live_support
 from tests.support.live import shop_session
 import sqlalchemy as sa
 
-from tests.browser.conftest import PASSWORD
 from tests.live.test_races import in_parallel, issue
 
 pytestmark = pytest.mark.live
 
 
 def console_session(base: str, username: str) -> tuple[dict, str]:
-    """Signs in to the console; returns its cookies and CSRF token (usable from any thread)."""
-    s = shop_session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/console/login").text).group(1)
-    r = s.post(f"{base}/console/login", data={"csrf_token": token, "username": username, "password": PASSWORD},
-               allow_redirects=False)
-    assert r.status_code == 302, r.text
-    page = s.get(f"{base}/console/vouchers").text
-    return s.cookies.get_dict(), re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    """Signs in to the console; returns its cookies and CSRF token (usable from any thread, unlike a Session)."""
+    s = live_support.console_session(base, username)
+    return s.cookies.get_dict(), s.csrf
 
 
 def test_ten_parallel_reissues_of_one_voucher_make_one_new_voucher(server):

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.live.test_groupbuy_race import _member, _pay
-from tests.support.live import BIN, ROOT
+from tests.support.live import BIN, ROOT, add_groupbuy_campaign
 
 pytestmark = pytest.mark.live
 
@@ -27,14 +27,8 @@ def test_two_workers_and_the_delayed_task_fail_a_team_once(live, tmp_path):
     with engine.begin() as c:
         sku_id = c.execute(sa.text("SELECT max(id) FROM skus")).scalar()
         c.execute(sa.text("UPDATE store_stock SET quantity = 50 WHERE sku_id = :k"), {"k": sku_id})
-        campaign_id = c.execute(sa.text(
-            "INSERT INTO groupbuy_campaigns (merchant_id, sku_id, title, group_price_fen, team_size, time_limit_hours,"
-            " starts_at, ends_at, stock_left, per_member_limit, rules, status, created_at)"
-            " VALUES (:m, :k, '到期 3 人团', 900, 3, 1, :s, :e, 10, 1, '', 'active', :s) RETURNING id"),
-            {"m": demo["merchant"]["id"], "k": sku_id, "s": now - timedelta(hours=1), "e": now + timedelta(days=1)}
-        ).scalar()
-        c.execute(sa.text("INSERT INTO groupbuy_campaign_stores (campaign_id, store_id) VALUES (:c, :s)"),
-                  {"c": campaign_id, "s": store_id})
+        campaign_id = add_groupbuy_campaign(c, demo["merchant"]["id"], sku_id, store_id, title="到期 3 人团",
+                                           price_fen=900, size=3, hours=1, stock=10, limit=1)
     leader = _member(base, slug, "到期团长")
     r = leader.post(f"{base}/m/{slug}/g/{campaign_id}/open", data={"store_id": store_id}, allow_redirects=False,
                     timeout=30)

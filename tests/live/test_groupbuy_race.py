@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.support.live import shop_session
+from tests.support.live import add_groupbuy_campaign, shop_session
 
 pytestmark = pytest.mark.live
 
@@ -37,18 +36,11 @@ def _pay(s: requests.Session, base: str, pay_path: str) -> int:
 def test_twenty_joins_for_the_last_seat(server):
     base, demo, engine = server
     slug, store_id = demo["merchant"]["slug"], demo["stores"][0]["id"]
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
     with engine.begin() as c:
         sku_id = c.execute(sa.text("SELECT min(id) FROM skus")).scalar()
         c.execute(sa.text("UPDATE store_stock SET quantity = 100 WHERE sku_id = :k"), {"k": sku_id})
-        campaign_id = c.execute(sa.text(
-            "INSERT INTO groupbuy_campaigns (merchant_id, sku_id, title, group_price_fen, team_size, time_limit_hours,"
-            " starts_at, ends_at, stock_left, per_member_limit, rules, status, created_at)"
-            " VALUES (:m, :k, '并发 3 人团', 1000, 3, 24, :s, :e, 100, 1, '', 'active', :s) RETURNING id"),
-            {"m": demo["merchant"]["id"], "k": sku_id, "s": now - timedelta(hours=1), "e": now + timedelta(days=1)}
-        ).scalar()
-        c.execute(sa.text("INSERT INTO groupbuy_campaign_stores (campaign_id, store_id) VALUES (:c, :s)"),
-                  {"c": campaign_id, "s": store_id})
+        campaign_id = add_groupbuy_campaign(c, demo["merchant"]["id"], sku_id, store_id, title="并发 3 人团",
+                                           price_fen=1000, size=3, hours=24, stock=100, limit=1)
 
     leader = _member(base, slug, "团长")
     r = leader.post(f"{base}/m/{slug}/g/{campaign_id}/open", data={"store_id": store_id}, allow_redirects=False,
@@ -103,17 +95,10 @@ def test_one_member_opening_ten_teams_at_once_keeps_to_the_limit(server):
     others are refused with groupbuy_member_limit (app.members.service.one_at_a_time serialises the count)."""
     base, demo, engine = server
     slug, store_id = demo["merchant"]["slug"], demo["stores"][0]["id"]
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
     with engine.begin() as c:
         sku_id = c.execute(sa.text("SELECT min(id) FROM skus")).scalar()
-        campaign_id = c.execute(sa.text(
-            "INSERT INTO groupbuy_campaigns (merchant_id, sku_id, title, group_price_fen, team_size, time_limit_hours,"
-            " starts_at, ends_at, stock_left, per_member_limit, rules, status, created_at)"
-            " VALUES (:m, :k, '限一次', 1000, 2, 24, :s, :e, 100, 1, '', 'active', :s) RETURNING id"),
-            {"m": demo["merchant"]["id"], "k": sku_id, "s": now - timedelta(hours=1), "e": now + timedelta(days=1)}
-        ).scalar()
-        c.execute(sa.text("INSERT INTO groupbuy_campaign_stores (campaign_id, store_id) VALUES (:c, :s)"),
-                  {"c": campaign_id, "s": store_id})
+        campaign_id = add_groupbuy_campaign(c, demo["merchant"]["id"], sku_id, store_id, title="限一次",
+                                           price_fen=1000, size=2, hours=24, stock=100, limit=1)
     me = _member(base, slug, "连点开团")
     taps = 10
     barrier = threading.Barrier(taps)

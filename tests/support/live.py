@@ -57,6 +57,26 @@ def console_session(base: str, username: str = "owner", password: str = "demo123
     return session
 
 
+def add_groupbuy_campaign(conn, merchant_id: int, sku_id: int, store_id: int, *, title: str, price_fen: int,
+                          size: int, hours: int = 24, stock: int = 100, limit: int = 1) -> int:
+    """A running group-buy campaign (started an hour ago, ends in a day) picked up at one store, inserted on
+    `conn` as the console would save it; returns its id."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    campaign_id = conn.execute(sa.text(
+        "INSERT INTO groupbuy_campaigns (merchant_id, sku_id, title, group_price_fen, team_size, time_limit_hours,"
+        " starts_at, ends_at, stock_left, per_member_limit, rules, status, created_at)"
+        " VALUES (:m, :k, :t, :p, :n, :h, :s, :e, :stock, :limit, '', 'active', :s) RETURNING id"),
+        {"m": merchant_id, "k": sku_id, "t": title, "p": price_fen, "n": size, "h": hours, "stock": stock,
+         "limit": limit, "s": now - dt.timedelta(hours=1), "e": now + dt.timedelta(days=1)}).scalar()
+    conn.execute(sa.text("INSERT INTO groupbuy_campaign_stores (campaign_id, store_id) VALUES (:c, :s)"),
+                 {"c": campaign_id, "s": store_id})
+    return campaign_id
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
