@@ -74,20 +74,28 @@ def order(order_id: int):
     return _detail_page(order_id)
 
 
-@bp.post("/orders/<id:order_id>/refund")
-@console_view(Area.ORDERS, Action.EDIT)
-def order_refund(order_id: int):
-    scope().get(Order, order_id)  # someone else's order is not found, before the form is read
+def _act_on_order(order_id: int, act, done: str):
+    """Does `act()`; back to the order page saying `done`, or the page again with the refusal's sentence."""
     try:
-        form = parse_form(ConsoleRefundForm, request.form)
-        console_orders.refund(scope(), order_id, reason=form.reason,
-                              quantities=None if form.whole else form.quantities)
+        act()
     except DomainError as exc:
         if exc.status == 404:
             raise
         rollback()
         return _detail_page(order_id, error=exc.message(g.lang), status=exc.status)
-    return redirect(url_for("console.order", order_id=order_id, done="refund"))
+    return redirect(url_for("console.order", order_id=order_id, done=done))
+
+
+@bp.post("/orders/<id:order_id>/refund")
+@console_view(Area.ORDERS, Action.EDIT)
+def order_refund(order_id: int):
+    scope().get(Order, order_id)  # someone else's order is not found, before the form is read
+
+    def refund():
+        form = parse_form(ConsoleRefundForm, request.form)
+        console_orders.refund(scope(), order_id, reason=form.reason, quantities=None if form.whole else form.quantities)
+
+    return _act_on_order(order_id, refund, "refund")
 
 
 @bp.post("/orders/refunds/<id:refund_id>/retry")
@@ -95,11 +103,4 @@ def order_refund(order_id: int):
 def order_refund_retry(refund_id: int):
     """重试退款: the same permission as a refund (a store manager: their own store's orders)."""
     order_id = scope().get(Refund, refund_id).order_id  # someone else's refund is not found
-    try:
-        console_orders.retry_refund(scope(), refund_id)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        rollback()
-        return _detail_page(order_id, error=exc.message(g.lang), status=exc.status)
-    return redirect(url_for("console.order", order_id=order_id, done="refund_retry"))
+    return _act_on_order(order_id, lambda: console_orders.retry_refund(scope(), refund_id), "refund_retry")
