@@ -15,7 +15,6 @@ Writes that bypass the ORM session (a Core UPDATE of products, say) must call
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -32,7 +31,6 @@ from app.merchants.models import Merchant, Store
 MAX_MERCHANTS = 256  # snapshots kept per process; the least recently built goes first
 RECENT_REVIEWS = 10
 MAX_MEMO = 4096  # derived values kept per snapshot
-MAX_PAGES = 512  # whole rendered pages kept per snapshot (~10 kB each), the least recently used go first
 
 
 # --- what the pages see -----------------------------------------------------------------------------
@@ -112,7 +110,6 @@ class Catalog:
     _products_by_id: dict[int, ProductView] = field(repr=False)
     _reviews: dict[int, ProductReviews] = field(default_factory=dict, repr=False)
     _memo: dict = field(default_factory=dict, repr=False)
-    _pages: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     def store(self, store_id: int | None) -> StoreView | None:
         return self._stores_by_id.get(store_id)
@@ -135,23 +132,6 @@ class Catalog:
             if len(self._memo) >= MAX_MEMO:
                 self._memo.clear()
             found = self._memo[key] = build()
-        return found
-
-    def page(self, key, build) -> str:
-        """A rendered page kept while this snapshot is current, for pages that depend only on the snapshot
-        and on what is in `key` (app.web.shop.page_memo). A bounded LRU: a busy shop keeps its hot pages
-        when a crawler walks every product."""
-        pages = self._pages
-        found = pages.get(key)
-        try:
-            if found is None:
-                found = pages[key] = build()
-                if len(pages) > MAX_PAGES:
-                    pages.popitem(last=False)
-            else:
-                pages.move_to_end(key)
-        except KeyError:  # another thread (a threaded worker) evicted it meanwhile: nothing is lost
-            pass
         return found
 
     def reviews(self, product_id: int) -> ProductReviews:
