@@ -1,14 +1,17 @@
-"""Server-side lists: sort by a whitelisted column, paginate, export CSV (UTF-8 with BOM for Excel)."""
+"""Server-side lists: sort by a whitelisted column, paginate, export CSV (UTF-8 with BOM for Excel), and the
+choices of a filter's <select> (templates/console/_list.html draws the page around them)."""
 from __future__ import annotations
 
 import csv
+import enum
 import io
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from flask import Response, request
 
+from app.core.i18n import gettext
 from app.extensions import db
 
 PER_PAGE = 20
@@ -75,3 +78,13 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
     response = Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     return response
+
+
+def choices(items: Mapping | Iterable, only: Iterable | None = None) -> list[tuple[Any, str]]:
+    """(value, text) pairs for a filter's <select> (select_filter in templates/console/_list.html), from a label
+    dict {enum member or str: N_("…")} (translated; `only`: these keys, in this order), from rows with an id
+    and a name (stores, categories), or from strings shown as they are."""
+    if isinstance(items, Mapping):
+        keys = list(items) if only is None else list(only)
+        return [(k.value if isinstance(k, enum.Enum) else k, gettext(items[k])) for k in keys]
+    return [(item, item) if isinstance(item, str) else (item.id, item.name) for item in items]
