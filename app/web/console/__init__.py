@@ -9,6 +9,7 @@ from app.merchants.models import ROLE_LABELS
 from app.merchants.permissions import Action, Area, allowed
 from app.web.auth import current_staff
 from app.web.console.guard import check_csrf, csrf_token, idle_expired
+from app.web.console.listing import choices
 
 bp = Blueprint("console", __name__)
 
@@ -29,7 +30,7 @@ def _console_session():
 @bp.context_processor
 def _console_helpers():
     return {"csrf_token": csrf_token, "console_allowed": allowed, "Area": Area, "Action": Action,
-            "current_staff": current_staff, "role_labels_all": ROLE_LABELS}
+            "current_staff": current_staff, "role_labels_all": ROLE_LABELS, "choices": choices}
 
 
 from app.web.console import audit, auth, campaigns, groupbuys, home, keys, orders, settings, staff, stock  # noqa: E402,F401

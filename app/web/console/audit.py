@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-import sqlalchemy as sa
 from flask import render_template, request
 
 from app.catalog import editing, inventory, photos, product_csv, stock_csv
@@ -15,7 +14,7 @@ from app.merchants.models import Staff
 from app.merchants.permissions import Area
 from app.web.console import bp
 from app.web.console.guard import console_view, scope
-from app.web.console.listing import PER_PAGE, Page, csv_response
+from app.web.console.listing import csv_response, page_of
 
 ACTIONS = ("store.create", "store.update", "store.pause", "store.resume", "staff.create", "staff.reset_password",
            "staff.bind", "staff.disable", "staff.enable", "key.create", "key.revoke", "settings.update")
@@ -46,15 +45,7 @@ def _names() -> dict[int, str]:
 @bp.get("/audit")
 @console_view(Area.AUDIT)
 def audit_log():
-    query = _query()
-    total = db.session.execute(query.with_only_columns(sa.func.count()).order_by(None)).scalar_one()
-    pages = max(1, -(-total // PER_PAGE))
-    try:
-        number = min(max(1, int(request.args.get("page", 1))), pages)
-    except ValueError:
-        number = 1
-    rows = db.session.execute(query.limit(PER_PAGE).offset((number - 1) * PER_PAGE)).scalars().all()
-    return render_template("console/audit.html", page=Page(rows, number, pages, total, "created_at", True),
+    return render_template("console/audit.html", page=page_of(_query(), "created_at", True),
                            names=_names(), actions=ACTIONS, to_shanghai=to_shanghai)
 
 

@@ -53,7 +53,7 @@ def _filtered():
 def campaigns():
     page = paginate(_filtered(), SORTS, "id")
     return render_template("console/campaigns.html", page=page, figures=figures([c.id for c in page.rows]),
-                           type_labels=TYPE_LABELS, statuses=list(CampaignStatus))
+                           type_labels=TYPE_LABELS)
 
 
 @bp.get("/campaigns.csv")

@@ -1,15 +1,20 @@
-"""Server-side lists: sort by a whitelisted column, paginate, export CSV (UTF-8 with BOM for Excel)."""
+"""Server-side lists: sort by a whitelisted column, paginate, export CSV (UTF-8 with BOM for Excel), and the
+choices of a filter's <select> (templates/console/_list.html draws the page around them)."""
 from __future__ import annotations
 
 import csv
+import enum
 import io
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from flask import Response, request
 
+from app.core.i18n import gettext
 from app.extensions import db
+from app.merchants.models import Store
+from app.web.console.guard import scope
 
 PER_PAGE = 20
 MAX_CSV_ROWS = 100_000
@@ -54,6 +59,11 @@ def sorted_query(query: sa.Select, sorts: dict[str, Any], default: str,
 def paginate(query: sa.Select, sorts: dict[str, Any], default: str, scalars: bool = True,
              default_desc: bool = False, tiebreak: Sequence[Any] = ()) -> Page:
     query, sort, desc = sorted_query(query, sorts, default, default_desc, tiebreak)
+    return page_of(query, sort, desc, scalars)
+
+
+def page_of(query: sa.Select, sort: str, desc: bool, scalars: bool = True) -> Page:
+    """The page `?page=` asks for of an already ordered query (a list with one fixed order: the audit log)."""
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     pages = max(1, -(-total // PER_PAGE))
     try:
@@ -75,3 +85,18 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
     response = Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     return response
+
+
+def visible_stores() -> list[Store]:
+    """The stores this person sees (a store manager: their own), in id order: a list's store filter."""
+    return list(db.session.execute(scope().select(Store).order_by(Store.id)).scalars())
+
+
+def choices(items: Mapping | Iterable, only: Iterable | None = None) -> list[tuple[Any, str]]:
+    """(value, text) pairs for a filter's <select> (select_filter in templates/console/_list.html), from a label
+    dict {enum member or str: N_("…")} (translated; `only`: these keys, in this order), from rows with an id
+    and a name (stores, categories), or from strings shown as they are."""
+    if isinstance(items, Mapping):
+        keys = list(items) if only is None else list(only)
+        return [(k.value if isinstance(k, enum.Enum) else k, gettext(items[k])) for k in keys]
+    return [(item, item) if isinstance(item, str) else (item.id, item.name) for item in items]

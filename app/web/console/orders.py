@@ -12,7 +12,6 @@ from app.core.i18n import N_
 from app.core.money import yuan
 from app.core.schemas import parse_form
 from app.extensions import db
-from app.merchants.models import Store
 from app.merchants.permissions import Action, Area
 from app.orders import console as console_orders
 from app.orders.models import STATUS_LABELS, Order, OrderStatus, status_label_for
@@ -21,7 +20,7 @@ from app.vouchers import codes
 from app.web.console import bp
 from app.web.console.forms import ConsoleRefundForm, OrderArgs
 from app.web.console.guard import console_view, scope
-from app.web.console.listing import csv_response, paginate
+from app.web.console.listing import csv_response, paginate, visible_stores
 
 SORTS = {"id": Order.id, "created": Order.created_at, "paid": Order.paid_at, "total": Order.total_fen,
          "status": Order.status, "store": Order.store_id}
@@ -35,15 +34,11 @@ def _filter() -> console_orders.OrderFilter:
                                       day_to=a.day_to, pay_method=a.pay)
 
 
-def _stores() -> list[Store]:
-    return list(db.session.execute(scope().select(Store).order_by(Store.id)).scalars())
-
-
 @bp.get("/orders")
 @console_view(Area.ORDERS)
 def orders():
     page = paginate(console_orders.search(scope(), _filter()), SORTS, "id", scalars=False, default_desc=True)
-    return render_template("console/orders.html", page=page, stores=_stores(), status_labels=STATUS_LABELS,
+    return render_template("console/orders.html", page=page, stores=visible_stores(), status_labels=STATUS_LABELS,
                            pay_labels=PAY_LABELS, date_labels=DATE_LABELS)
 
 

@@ -9,12 +9,12 @@ from app.core.errors import BadRequest, Conflict
 from app.core.schemas import parse
 from app.extensions import db
 from app.merchants import console
-from app.merchants.models import ROLE_LABELS, Role, Staff, Store
+from app.merchants.models import ROLE_LABELS, Role, Staff
 from app.merchants.permissions import Action, Area, roles_manageable_by
 from app.merchants.schemas import BindForm, PasswordForm, StaffForm
 from app.web.console import bp
 from app.web.console.guard import console_view, scope
-from app.web.console.listing import csv_response, paginate
+from app.web.console.listing import csv_response, paginate, visible_stores
 
 SORTS = {"id": Staff.id, "name": Staff.name, "username": Staff.username, "role": Staff.role,
          "active": Staff.active}
@@ -31,10 +31,6 @@ def _filtered():
     return query
 
 
-def _stores() -> list[Store]:
-    return db.session.execute(scope().select(Store).order_by(Store.id)).scalars().all()
-
-
 def _form_data() -> dict:
     return {k: v for k, v in request.form.items() if k != "csrf_token"}
 
@@ -42,7 +38,7 @@ def _form_data() -> dict:
 @bp.get("/staff")
 @console_view(Area.STAFF)
 def staff_list():
-    stores = {s.id: s.name for s in _stores()}
+    stores = {s.id: s.name for s in visible_stores()}
     return render_template("console/staff.html", page=paginate(_filtered(), SORTS, "id"), stores=stores,
                            role_labels=ROLE_LABELS, roles=roles_manageable_by(scope().role))
 
@@ -50,7 +46,7 @@ def staff_list():
 @bp.get("/staff.csv")
 @console_view(Area.STAFF)
 def staff_csv():
-    stores = {s.id: s.name for s in _stores()}
+    stores = {s.id: s.name for s in visible_stores()}
     rows = db.session.execute(_filtered().order_by(Staff.id)).scalars()
     return csv_response("staff.csv", ["id", "name", "username", "role", "store", "active"],
                         ([s.id, s.name, s.username, s.role.value, stores.get(s.store_id, ""), int(s.active)]
@@ -68,15 +64,15 @@ def staff_new():
         except (BadRequest, Conflict) as exc:
             rollback()
             error, status = exc.message(g.lang), exc.status
-    return render_template("console/staff_form.html", stores=_stores(), role_labels=ROLE_LABELS,
+    return render_template("console/staff_form.html", stores=visible_stores(), role_labels=ROLE_LABELS,
                            roles=roles_manageable_by(scope().role), error=error), status
 
 
 @bp.get("/staff/<id:staff_id>")
 @console_view(Area.STAFF)
 def staff_detail(staff_id: int):
-    return render_template("console/staff_detail.html", person=scope().get(Staff, staff_id), stores=_stores(),
-                           role_labels=ROLE_LABELS, new_password=None)
+    return render_template("console/staff_detail.html", person=scope().get(Staff, staff_id),
+                           stores=visible_stores(), role_labels=ROLE_LABELS, new_password=None)
 
 
 @bp.post("/staff/<id:staff_id>/password")
@@ -86,7 +82,7 @@ def staff_password(staff_id: int):
     password = parse(PasswordForm, {"password": given}).password if given else None
     person, shown = console.reset_password(scope(), staff_id, password)
     # Shown once, on this answer only: never stored in clear nor put in a URL.
-    return render_template("console/staff_detail.html", person=person, stores=_stores(), role_labels=ROLE_LABELS,
+    return render_template("console/staff_detail.html", person=person, stores=visible_stores(), role_labels=ROLE_LABELS,
                            new_password=None if given else shown, password_set=bool(given))
 
 

@@ -17,7 +17,7 @@ from app.merchants.permissions import Action, Area
 from app.web.console import bp
 from app.web.console.guard import console_view, scope
 from app.web.console.imports import ImportPages
-from app.web.console.listing import csv_response, paginate
+from app.web.console.listing import csv_response, paginate, visible_stores
 from app.web.limits import accepts_uploads
 
 SORTS = ("product", "sku_code", "store_id", "quantity")
@@ -33,10 +33,6 @@ def _filters() -> dict:
             "text": request.args.get("q", "").strip()[:60], "low": request.args.get("low") == "1"}
 
 
-def _stores() -> list[Store]:
-    return db.session.execute(scope().select(Store).order_by(Store.id)).scalars().all()
-
-
 @bp.get("/stock")
 @console_view(Area.STOCK)
 def stock():
@@ -44,7 +40,7 @@ def stock():
     sorts = {name: lines.c[name] for name in SORTS} | {"id": lines.c.sku_id}
     page = paginate(sa.select(lines), sorts, "product", scalars=False, tiebreak=[lines.c.store_id])
     categories = db.session.execute(scope().select(Category).order_by(Category.sort, Category.id)).scalars().all()
-    return render_template("console/stock.html", page=page, stores=_stores(), categories=categories)
+    return render_template("console/stock.html", page=page, stores=visible_stores(), categories=categories)
 
 
 @bp.get("/stock.csv")

@@ -12,7 +12,6 @@ from app.core.i18n import N_
 from app.core.money import yuan
 from app.core.schemas import parse_form
 from app.extensions import db
-from app.merchants.models import Store
 from app.merchants.permissions import Action, Area
 from app.orders.handover import order_for_voucher
 from app.vouchers import codes
@@ -22,7 +21,7 @@ from app.vouchers.service import effective_status
 from app.web.console import bp
 from app.web.console.forms import ReasonForm, UndoForm, VoucherArgs
 from app.web.console.guard import console_view, scope
-from app.web.console.listing import csv_response, paginate
+from app.web.console.listing import csv_response, paginate, visible_stores
 
 SORTS = {"id": Voucher.id, "created": Voucher.created_at, "valid_until": Voucher.valid_until,
          "status": Voucher.status}
@@ -49,8 +48,7 @@ def _labels() -> dict:
 @console_view(Area.VOUCHERS)
 def vouchers():
     page = paginate(console_vouchers.search(scope(), _filter()), SORTS, "id", scalars=False, default_desc=True)
-    stores = list(db.session.execute(scope().select(Store).order_by(Store.id)).scalars())
-    return render_template("console/vouchers.html", page=page, stores=stores, **_labels())
+    return render_template("console/vouchers.html", page=page, stores=visible_stores(), **_labels())
 
 
 @bp.get("/vouchers.csv")
