@@ -19,7 +19,7 @@ def test_filter_selects_keep_the_choice_and_speak_the_page_language(app, world):
     owner = console_client(app, world.owner)
     page = owner.get(f"/console/orders?lang=en&status=picked_up&store={world.store_b.id}").get_data(as_text=True)
     assert ("picked_up", True, "Picked up") in _options(page, "status")
-    assert _options(page, "store") == [("", False, "all stores"),
+    assert _options(page, "store") == [("", False, "All stores"),
                                        (str(world.store.id), False, world.store.name),
                                        (str(world.store_b.id), True, world.store_b.name)]
     assert ("created", True, "Ordered at") in _options(page, "on")  # no ?on=: the default is chosen
