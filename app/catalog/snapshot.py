@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from app.catalog.models import Category, Product, ProductPhoto, Review, Sku, StoreStock
 from app.catalog.service import ReviewSummary, ReviewView, mask_name
+from app.core.lru import LRU
 from app.core.media import image_url
 from app.extensions import db
 from app.members.models import Member
@@ -30,7 +31,9 @@ from app.merchants.models import Merchant, Store
 
 MAX_MERCHANTS = 256  # snapshots kept per process; the least recently built goes first
 RECENT_REVIEWS = 10
-MAX_MEMO = 4096  # derived values kept per snapshot
+# Values derived from a snapshot (product cards, prices, offers), kept per worker across every merchant's
+# snapshots, under the merchant and its rev: ~1 kB each, ~16 MB at most.
+MEMO = LRU(16384)
 
 
 # --- what the pages see -----------------------------------------------------------------------------
@@ -109,7 +112,6 @@ class Catalog:
     _stores_by_id: dict[int, StoreView] = field(repr=False)
     _products_by_id: dict[int, ProductView] = field(repr=False)
     _reviews: dict[int, ProductReviews] = field(default_factory=dict, repr=False)
-    _memo: dict = field(default_factory=dict, repr=False)
 
     def store(self, store_id: int | None) -> StoreView | None:
         return self._stores_by_id.get(store_id)
@@ -125,14 +127,9 @@ class Catalog:
                 if (category_id is None or p.category_id == category_id) and (not q or p.matches(q))]
 
     def memo(self, key, build):
-        """`build()`, kept for as long as this snapshot is current: for values derived only from the
-        snapshot and from what is in `key` (a rendered product card, say). Bounded: cleared when full."""
-        found = self._memo.get(key)
-        if found is None:
-            if len(self._memo) >= MAX_MEMO:
-                self._memo.clear()
-            found = self._memo[key] = build()
-        return found
+        """`build()`, kept while this snapshot is current and the value in use: for values derived only from
+        the snapshot and from what is in `key` (a rendered product card, say). One LRU per worker (MEMO)."""
+        return MEMO.get((self.merchant.id, self.rev, key), build)
 
     def reviews(self, product_id: int) -> ProductReviews:
         """Average, count and the newest reviews of a product, read once per rev."""

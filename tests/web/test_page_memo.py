@@ -120,7 +120,7 @@ def test_a_query_parameter_the_page_does_not_read_is_not_kept(app, client, world
 
 
 def test_the_memo_keeps_the_most_recently_used_pages(app, client, world, monkeypatch):
-    monkeypatch.setattr(page_memo, "MAX_PAGES", 2)
+    monkeypatch.setattr(page_memo.PAGES, "size", 2)
     products = [add_product(world.merchant, f"茶{i}", [("杯", 1000 + i, None)]) for i in range(3)]
     for p in products:
         set_stock(world.store, p.skus[0], 5)

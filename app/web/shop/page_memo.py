@@ -4,7 +4,7 @@ product page a shelf QR opens).
 A page is kept under the merchant's catalog rev, so after any catalog change (a new rev) no worker serves a
 page of the old catalog again. Within one rev the caller names, in `key`, everything else the page shows:
 stock, the cart, whether a member is signed in. The language, the path and the query string are added
-here. One bounded LRU per worker process (MAX_PAGES, across all merchants): pages of an old rev, or of
+here. One bounded LRU per worker process (PAGES, across all merchants): pages of an old rev, or of
 a product nobody opens, age out. The shopper's CSRF token is the one part that differs between browsers: it is
 kept as a slot and filled in on every use, so the pages are shared between shoppers, never their tokens.
 
@@ -14,23 +14,22 @@ ways and compares).
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import current_app, request
 
 from app.catalog.snapshot import Catalog
 from app.core.i18n import current_lang
+from app.core.lru import LRU
 from app.web import csrf
 
 SLOT = "\x00csrf-token\x00"
-MAX_PAGES = 2048  # per worker, ~8 kB each: ~16 MB at most
-_pages: OrderedDict = OrderedDict()
+PAGES = LRU(2048)  # per worker, ~8 kB each: ~16 MB at most
 
 
 def memo_page(cat: Catalog, key: tuple[Hashable, ...], render: Callable[[], str], *,
               reads: frozenset[str]) -> str:
-    """The page `render()` makes, kept per snapshot under `key` plus language, path and query. `reads`: the
+    """The page `render()` makes, kept per catalog rev under `key` plus language, path and query. `reads`: the
     query parameters the page uses (any other in the URL skips the memo)."""
     if not current_app.config.get("SHOP_PAGE_MEMO", True) or not reads.issuperset(request.args.keys()):
         return render()
@@ -40,19 +39,5 @@ def memo_page(cat: Catalog, key: tuple[Hashable, ...], render: Callable[[], str]
         token = csrf.issued_token()
         return html.replace(token, SLOT) if token else html
 
-    html = _kept((cat.merchant.id, cat.rev, current_lang(), request.path, request.query_string) + key, build)
+    html = PAGES.get((cat.merchant.id, cat.rev, current_lang(), request.path, request.query_string) + key, build)
     return html.replace(SLOT, csrf.csrf_token()) if SLOT in html else html
-
-
-def _kept(key: tuple, build: Callable[[], str]) -> str:
-    found = _pages.get(key)
-    try:
-        if found is None:
-            found = _pages[key] = build()
-            while len(_pages) > MAX_PAGES:
-                _pages.popitem(last=False)
-        else:
-            _pages.move_to_end(key)
-    except KeyError:  # another thread (a threaded worker) evicted it meanwhile: nothing is lost
-        pass
-    return found
