@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app, url_for
 
 from app.core.errors import ConfigError, DomainError
+from app.integrations.wechat import WeChatPayClient, WeChatPayError
 from app.payments.models import PayMethod
 
 
@@ -110,8 +111,6 @@ class WeChatProvider:
         return f"{current_app.config['APP_BASE_URL']}/webhooks/wechatpay/{kind}"
 
     def checkout(self, payment, order, member) -> Checkout:
-        from app.integrations.wechat import WeChatPayError
-
         if not member.openid or member.is_demo:
             raise PaymentUnavailable(reason="请在微信中打开并登录后支付")
         try:
@@ -129,8 +128,6 @@ class WeChatProvider:
         return Checkout("jsapi", params=params)
 
     def refund(self, refund, payment) -> RefundOutcome:
-        from app.integrations.wechat import WeChatPayError
-
         try:
             answer = self.client.refund(
                 out_trade_no=payment.out_trade_no, out_refund_no=refund.out_refund_no, amount_fen=refund.amount_fen,
@@ -163,8 +160,6 @@ class WeChatProvider:
         payer paid just before; WeChat is queried for the transaction, which the caller applies (and the
         order refunds what it can no longer take). ORDER_NOT_EXIST: the pay page never reached WeChat, there
         is nothing to close. Raises on a transient failure (the queue retries)."""
-        from app.integrations.wechat import WeChatPayError
-
         try:
             self.client.close_order(payment.out_trade_no)
         except WeChatPayError as exc:
@@ -212,8 +207,6 @@ def wechat_configured(config) -> bool:
 @lru_cache(maxsize=4)
 def _wechat_client(mchid, appid, key_path, serial, apiv3_key, public_key_path, public_key_id, cert_dir, gateway,
                    timeout=5.0):
-    from app.integrations.wechat import WeChatPayClient
-
     def read(path):
         try:
             return Path(path).read_text()

@@ -20,6 +20,7 @@ from app.core.database import insert_ignoring_conflict
 from app.core.errors import BadRequest, NotFound
 from app.extensions import db
 from app.payments import signals
+from app.payments.providers import provider_for
 from app.payments.models import (
     PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, PayMethod, Payment, PaymentStatus, ProcessedNotification, Refund,
     RefundStatus,
@@ -161,8 +162,6 @@ def remote_close_due(payment_id: int) -> Payment | None:
 
 def close_remote(payment_id: int):
     """Asks the provider to close a payment closed here (no database write). Raises on a transient failure."""
-    from app.payments.providers import provider_for
-
     payment = db.session.get(Payment, payment_id)
     return provider_for(payment.provider).close_remote(payment)
 
@@ -312,8 +311,6 @@ def start_refund_attempt(refund_id: int) -> bool:
 
 def send_refund(refund_id: int):
     """Asks the provider to move the money (no database write). Raises on a transient failure."""
-    from app.payments.providers import provider_for
-
     refund = db.session.get(Refund, refund_id)
     return provider_for(refund.payment.provider).refund(refund, refund.payment)
 
